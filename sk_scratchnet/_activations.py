@@ -1,0 +1,188 @@
+r"""Hidden-layer activations and their backward rules, side by side.
+
+Every activation :math:`f` is applied in place, ``z -> a = f(z)`` (Eq. 1 of the
+seed: :math:`h = \max(0, xW_1 + b_1)` for ReLU), and its backward rule multiplies
+the incoming gradient in place, ``delta <- delta * f'(z)`` (Eq. 8:
+:math:`dr = dh \cdot 1(h > 0)`).  Most derivatives are written in terms of the
+output ``a`` so that the forward pass need not keep ``z``; ``gelu`` is the one
+that needs the pre-activation and says so with ``needs_preactivation``.
+
+All functions take a ``scratch`` buffer of the same shape so that the backward
+rules allocate nothing (see "Fast without hiding the math" in STYLE.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import erf, expit
+
+LEAKY_RELU_SLOPE = 0.01
+ELU_ALPHA = 1.0
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A hidden activation: its in-place forward map and backward rule.
+
+    Attributes
+    ----------
+    name : str
+        Public name, as accepted by ``ScratchMLPClassifier(activation=...)``.
+    forward : callable
+        ``forward(z, scratch)`` overwrites ``z`` with ``f(z)``.
+    backward : callable
+        ``backward(z, a, delta, scratch)`` overwrites ``delta`` with
+        ``delta * f'(z)``; ``z`` is only read when ``needs_preactivation``.
+    needs_preactivation : bool
+        Whether ``backward`` needs ``z`` (otherwise ``a = f(z)`` suffices).
+    """
+
+    name: str
+    forward: Callable[[np.ndarray, np.ndarray], None]
+    backward: Callable[[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray], None]
+    needs_preactivation: bool = False
+
+
+def _identity(z, scratch):
+    """Leave ``z`` unchanged: f(z) = z."""
+
+
+def _identity_backward(z, a, delta, scratch):
+    """f'(z) = 1: the gradient passes through."""
+
+
+def _relu(z, scratch):
+    """Eq. 1: h = max(0, z), in place."""
+    np.maximum(z, 0, out=z)
+
+
+def _relu_backward(z, a, delta, scratch):
+    """Eq. 8: dr = dh * 1(h > 0), without aliasing ``dh`` through a mask index."""
+    np.greater(a, 0, out=scratch)
+    delta *= scratch
+
+
+def _tanh(z, scratch):
+    """f(z) = tanh(z), in place."""
+    np.tanh(z, out=z)
+
+
+def _tanh_backward(z, a, delta, scratch):
+    """f'(z) = 1 - tanh(z)^2 = 1 - a^2."""
+    np.multiply(a, a, out=scratch)
+    np.subtract(1, scratch, out=scratch)
+    delta *= scratch
+
+
+def logistic_inplace(z):
+    """Logistic sigmoid in place, sigma(z) = 1 / (1 + exp(-z)).
+
+    ``scipy.special.expit`` neither overflows for very negative z nor rounds small
+    probabilities to exactly 0 before they underflow, unlike ``1 / (1 + exp(-z))``
+    or the ``tanh`` form.
+    """
+    expit(z, out=z)
+
+
+def _logistic(z, scratch):
+    """f(z) = 1 / (1 + exp(-z)), in place."""
+    logistic_inplace(z)
+
+
+def _logistic_backward(z, a, delta, scratch):
+    """f'(z) = a (1 - a)."""
+    np.subtract(1, a, out=scratch)
+    scratch *= a
+    delta *= scratch
+
+
+def _leaky_relu(z, scratch):
+    """f(z) = max(z, s z) with slope s = 0.01 < 1."""
+    np.multiply(z, LEAKY_RELU_SLOPE, out=scratch)
+    np.maximum(z, scratch, out=z)
+
+
+def _leaky_relu_backward(z, a, delta, scratch):
+    """f'(z) = 1 where a > 0, else the slope s."""
+    np.greater(a, 0, out=scratch)
+    scratch *= 1 - LEAKY_RELU_SLOPE
+    scratch += LEAKY_RELU_SLOPE
+    delta *= scratch
+
+
+def _elu(z, scratch):
+    """f(z) = z for z > 0, alpha (exp(z) - 1) otherwise (alpha = 1)."""
+    # expm1 of min(z, 0) never overflows and is exact near 0.
+    np.minimum(z, 0, out=scratch)
+    np.expm1(scratch, out=scratch)
+    scratch *= ELU_ALPHA
+    np.maximum(z, 0, out=z)
+    z += scratch
+
+
+def _elu_backward(z, a, delta, scratch):
+    """f'(z) = 1 for z > 0, else alpha exp(z) = a + alpha; i.e. min(a, 0) + alpha."""
+    np.minimum(a, 0, out=scratch)
+    scratch += ELU_ALPHA
+    delta *= scratch
+
+
+def _softplus(z, scratch):
+    """f(z) = log(1 + exp(z)), via ``logaddexp`` so that large z do not overflow."""
+    np.logaddexp(0, z, out=z)
+
+
+def _softplus_backward(z, a, delta, scratch):
+    """f'(z) = sigma(z) = 1 - exp(-a), written in terms of the output a."""
+    np.negative(a, out=scratch)
+    np.expm1(scratch, out=scratch)
+    np.negative(scratch, out=scratch)
+    delta *= scratch
+
+
+_SQRT_HALF = np.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
+
+
+def _gelu(z, scratch):
+    """f(z) = z Phi(z) = z (1 + erf(z / sqrt 2)) / 2 (the exact form)."""
+    np.multiply(z, _SQRT_HALF, out=scratch)
+    erf(scratch, out=scratch)
+    scratch += 1
+    scratch *= 0.5
+    z *= scratch
+
+
+def _gelu_backward(z, a, delta, scratch):
+    """f'(z) = Phi(z) + z phi(z); needs the pre-activation z."""
+    # z phi(z) first, then add Phi(z) = a / z would divide by zero: recompute it.
+    np.multiply(z, z, out=scratch)
+    scratch *= -0.5
+    np.exp(scratch, out=scratch)
+    scratch *= _INV_SQRT_2PI
+    scratch *= z
+    delta_phi = np.multiply(z, _SQRT_HALF)
+    erf(delta_phi, out=delta_phi)
+    delta_phi += 1
+    delta_phi *= 0.5
+    scratch += delta_phi
+    delta *= scratch
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    act.name: act
+    for act in (
+        Activation("identity", _identity, _identity_backward),
+        Activation("relu", _relu, _relu_backward),
+        Activation("tanh", _tanh, _tanh_backward),
+        Activation("logistic", _logistic, _logistic_backward),
+        Activation("leaky_relu", _leaky_relu, _leaky_relu_backward),
+        Activation("elu", _elu, _elu_backward),
+        Activation("softplus", _softplus, _softplus_backward),
+        Activation("gelu", _gelu, _gelu_backward, needs_preactivation=True),
+    )
+}
+"""Name -> :class:`Activation`, for every hidden activation the estimator offers."""

@@ -1,0 +1,1093 @@
+r"""ScratchMLPClassifier: the scikit-learn estimator around the NumPy network.
+
+This module is the glue: parameter and data validation, label encoding,
+sample weights, and the epoch/batch loop.  The mathematics lives in
+:mod:`sk_scratchnet._network`, :mod:`sk_scratchnet._losses`,
+:mod:`sk_scratchnet._activations` and :mod:`sk_scratchnet._optimizers`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.optimize
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from sk_scratchnet._activations import ACTIVATIONS
+from sk_scratchnet._losses import log_loss, output_log_proba, output_proba
+from sk_scratchnet._network import (
+    ParamLayout,
+    Workspace,
+    init_params,
+    loss_and_gradient,
+    predict_score,
+)
+from sk_scratchnet._optimizers import SGD, Adam, LearningRateSchedule
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+# Rows per chunk at predict time: bounds the extra memory of a huge predict.
+_PREDICT_CHUNK_ELEMENTS = 1 << 22
+
+
+def _is_stochastic(estimator):
+    if estimator.solver not in _STOCHASTIC_SOLVERS:
+        raise AttributeError(
+            "partial_fit is only available for stochastic optimizers. "
+            f"{estimator.solver} is not stochastic."
+        )
+    return True
+
+
+class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
+    r"""Multi-layer perceptron classifier written from scratch in NumPy.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the
+    same parameters with the same defaults and meanings, the same fitted
+    attributes, plus class weights, dropout, more activations, a user-supplied
+    validation set with a validation-loss curve, and learning-rate schedules for
+    Adam.  It minimises the (weighted) cross-entropy with an L2 penalty by
+    mini-batch SGD, Adam or L-BFGS.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of neurons in the ith hidden layer.
+
+    activation : {'relu', 'tanh', 'logistic', 'identity', 'leaky_relu', 'elu', \
+'gelu', 'softplus'} or list of str, default='relu'
+        Activation of the hidden layers; a list gives one per hidden layer.
+
+    solver : {'adam', 'sgd', 'lbfgs'}, default='adam'
+        The optimizer: Adam, mini-batch SGD with momentum, or full-batch L-BFGS
+        (``scipy.optimize.minimize(method="L-BFGS-B")``).
+
+    alpha : float, default=1e-4
+        Strength of the L2 penalty :math:`\frac{\alpha}{2 n}\sum\lVert W\rVert^2`
+        (``n`` is the batch size, or the sum of sample weights, see Notes).
+
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size for the stochastic solvers; ``'auto'`` is
+        ``min(200, n_samples)``.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, \
+default='constant'
+        Learning-rate schedule for ``sgd`` and ``adam`` (``MLPClassifier`` applies
+        it to ``sgd`` only): ``'invscaling'`` is
+        ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the number of
+        samples seen; ``'adaptive'`` divides the rate by 5 each time
+        ``n_iter_no_change`` epochs pass without progress; ``'cosine'`` anneals it
+        to 0 over ``max_iter`` epochs.
+
+    learning_rate_init : float, default=1e-3
+        Initial step size of ``sgd`` and ``adam``.
+
+    power_t : float, default=0.5
+        Exponent of ``'invscaling'``.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (``lbfgs``).
+
+    shuffle : bool, default=True
+        Whether to shuffle samples in each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the validation split, shuffling and dropout.
+        The same integer gives the same initial weights as ``MLPClassifier``.
+
+    tol : float, default=1e-4
+        Tolerance for the stopping criterion (for ``lbfgs``: ``gtol``).
+
+    verbose : bool, default=False
+        Print the loss after every epoch.
+
+    warm_start : bool, default=False
+        Continue from the previous solution on the next ``fit``.
+
+    momentum : float, default=0.9
+        Momentum of ``sgd``.
+
+    nesterovs_momentum : bool, default=True
+        Whether ``sgd`` uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified) or use
+        the ``X_val``/``y_val`` given to ``fit``, stop when the validation metric
+        has not improved by ``tol`` for ``n_iter_no_change`` epochs, and restore
+        the best weights.  Stochastic solvers only.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's first and second moment estimates.
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement of at least ``tol`` before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of ``lbfgs``.
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, ``{label: weight}``; ``'balanced'`` uses
+        ``n_samples / (n_classes * np.bincount(y))``.  Multiplied with
+        ``sample_weight``.
+
+    dropout : float or array-like of float, default=0.0
+        Inverted-dropout rate of each hidden layer during training (one value
+        for all, or one per hidden layer).  Predictions are deterministic.
+
+    init : {'glorot', 'he'}, default='glorot'
+        Weight initialisation: Glorot-uniform as ``MLPClassifier``, or
+        He-uniform (better for the ReLU family in deep networks).
+
+    early_stopping_metric : {'accuracy', 'log_loss'}, default='accuracy'
+        What early stopping watches on the validation set.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coefs_ : list of ndarray of shape (fan_in, fan_out)
+        Weight matrix of each layer.
+    intercepts_ : list of ndarray of shape (fan_out,)
+        Bias vector of each layer.
+    loss_ : float
+        Training loss (cross-entropy plus penalty) after the last epoch.
+    best_loss_ : float or None
+        Lowest training loss seen (``None`` with early stopping; stochastic
+        solvers only).
+    loss_curve_ : list of float
+        Training loss after each epoch (stochastic solvers only).
+    validation_scores_ : list of float or None
+        Validation accuracy after each epoch (with early stopping or a validation
+        set).
+    validation_loss_curve_ : list of float or None
+        Validation log-loss after each epoch (same condition).
+    best_validation_score_ : float or None
+        Best validation accuracy (with early stopping).
+    best_validation_loss_ : float or None
+        Lowest validation log-loss (with early stopping or a validation set).
+    t_ : int
+        Number of training samples seen by the solver.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen during ``fit``, when ``X`` had string column names.
+    n_iter_ : int
+        Number of epochs (or L-BFGS iterations) run by the last ``fit``.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of output units.
+    out_activation_ : str
+        ``'softmax'`` (multiclass) or ``'logistic'`` (binary, multilabel).
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The reference implementation.
+    sklearn.linear_model.SGDClassifier : Linear models trained by SGD.
+
+    Notes
+    -----
+    The network follows the seed derivation (README "How it works"):
+
+    .. math::
+        a_l = f(a_{l-1} W_l + b_l) \quad (1), \qquad
+        \mathrm{score} = a_{L-1} W_L + b_L \quad (2), \qquad
+        p = \mathrm{softmax}(\mathrm{score}) \quad (3)
+
+    with the loss and its gradients
+
+    .. math::
+        L = -\tfrac{1}{n}\sum_i \log p_{i,y_i} \; (4), \quad
+        \mathrm{dscore} = (p - Y)/n \; (5), \quad
+        dW = a^T \mathrm{dscore},\; db = \textstyle\sum \mathrm{dscore} \; (6),
+    .. math::
+        da = \mathrm{dscore}\, W^T \; (7), \qquad dr = da \odot f'(\cdot) \; (8).
+
+    Sample weights :math:`s_i` define one objective for the whole training set,
+    :math:`\sum_i s_i L_i / \sum_i s_i + \frac{\alpha}{2\sum_i s_i}\lVert W
+    \rVert^2`, i.e. a weight is a number of repetitions; each mini-batch ``B`` is
+    an unbiased estimate of it, with rows scaled by
+    :math:`s_i / (|B| \bar{s})`.  Without weights this is exactly
+    ``MLPClassifier``'s objective.
+
+    References
+    ----------
+    .. [1] Glorot, X. and Bengio, Y. (2010). Understanding the difficulty of
+       training deep feedforward neural networks. AISTATS.
+    .. [2] Kingma, D. P. and Ba, J. (2014). Adam: A method for stochastic
+       optimization. arXiv:1412.6980.
+    .. [3] "Neural networks from scratch", the seed derivation of this package.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sk_scratchnet import ScratchMLPClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
+    >>> clf = ScratchMLPClassifier(max_iter=300, random_state=0).fit(X_train, y_train)
+    >>> clf.predict_proba(X_test[:1]).shape
+    (1, 10)
+    >>> bool(clf.score(X_test, y_test) > 0.9)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(ACTIVATIONS)), list, tuple],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "init": [StrOptions({"glorot", "he"})],
+        "early_stopping_metric": [StrOptions({"accuracy", "log_loss"})],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
+        dropout=0.0,
+        init="glorot",
+        early_stopping_metric="accuracy",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.class_weight = class_weight
+        self.dropout = dropout
+        self.init = init
+        self.early_stopping_metric = early_stopping_metric
+
+    # ------------------------------------------------------------------ fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels, or a 0/1 indicator matrix for multilabel problems.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; a weight counts as that many repetitions of the
+            row (see Notes of the class).
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            A validation set: monitored every epoch (``validation_scores_``,
+            ``validation_loss_curve_``) and, with ``early_stopping=True``, used
+            instead of the internal ``validation_fraction`` split.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Labels of ``X_val``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False, val=(X_val, y_val))
+
+    @available_if(_is_stochastic)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that may ever appear; required on the first call
+            (except for multilabel indicator ``y``), ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, as in :meth:`fit`.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _fit(self, X, y, sample_weight, *, incremental, classes=None, val=(None, None)):
+        # A fit that fails leaves a previously fitted model exactly as it was.
+        snapshot = self.__dict__.copy()
+        try:
+            return self._fit_unguarded(X, y, sample_weight, incremental, classes, val)
+        except Exception:
+            self.__dict__.clear()
+            self.__dict__.update(snapshot)
+            raise
+
+    def _fit_unguarded(self, X, y, sample_weight, incremental, classes, val):
+        hidden = self._checked_hidden_layer_sizes()
+        activations = self._checked_activations(len(hidden))
+        dropout = self._checked_dropout(len(hidden))
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        if not first_pass:
+            # Continue in the network's own precision.
+            X = self._cast_like_model(X)
+        X, Y, y = self._validate_training_data(X, y, incremental, first_pass, classes)
+        weights = self._training_weights(sample_weight, X, y, incremental)
+        layer_units = [X.shape[1], *hidden, Y.shape[1]]
+        layout = ParamLayout(layer_units)
+        rng = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(layout, rng, X.dtype, activations)
+        elif [c.shape for c in self.coefs_] != layout.coef_shapes:
+            raise ValueError(
+                "warm_start/partial_fit needs the same network: the fitted layers "
+                f"{[c.shape for c in self.coefs_]} do not match {layout.coef_shapes} "
+                "(hidden_layer_sizes or the number of classes changed)."
+            )
+        theta = layout.pack(self.coefs_, self.intercepts_, X.dtype)
+        self.coefs_, self.intercepts_ = layout.views(theta)
+        hidden_acts = [ACTIVATIONS[name] for name in activations]
+        net = (layout, theta, hidden_acts)
+        # Divergence is detected explicitly (non-finite loss or weights), so the
+        # floating-point warnings of a diverging run are noise.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if self.solver == "lbfgs":
+                self._fit_lbfgs(X, Y, weights, net)
+            else:
+                val_data = self._validation_data(X_val=val[0], y_val=val[1])
+                self._fit_stochastic(
+                    X, Y, y, weights, net, rng, dropout, incremental, val_data
+                )
+        self._check_finite(theta, self.loss_)
+        return self
+
+    # --------------------------------------------------------------- validation
+    def _checked_hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if any(
+            isinstance(s, bool | np.bool_) or not isinstance(s, Integral | np.integer)
+            for s in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must contain positive integers, got {sizes}."
+            )
+        if any(s <= 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        return [int(s) for s in sizes]
+
+    def _checked_activations(self, n_hidden):
+        act = self.activation
+        names = [act] * n_hidden if isinstance(act, str) else list(act)
+        if len(names) != n_hidden:
+            raise ValueError(
+                f"activation has {len(names)} entries but there are {n_hidden} "
+                "hidden layers; give one name, or one per hidden layer."
+            )
+        for name in names:
+            if name not in ACTIVATIONS:
+                raise ValueError(
+                    f"Unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}."
+                )
+        return names
+
+    def _checked_dropout(self, n_hidden):
+        rates = np.asarray(self.dropout, dtype=float)
+        if rates.ndim == 0:
+            rates = np.full(n_hidden, float(rates))
+        if rates.shape != (n_hidden,) or not np.all((rates >= 0) & (rates < 1)):
+            raise ValueError(
+                "dropout must be a float in [0, 1) or one such value per hidden "
+                f"layer ({n_hidden}), got {self.dropout!r}."
+            )
+        return [float(r) for r in rates]
+
+    def _cast_like_model(self, X):
+        dtype = self.coefs_[0].dtype
+        if hasattr(X, "dtype") and X.dtype in (np.float32, np.float64):
+            if X.dtype != dtype:
+                return X.astype(dtype)
+        return X
+
+    def _validate_training_data(self, X, y, incremental, first_pass, classes):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=first_pass,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        y_type = type_of_target(y)
+        if y_type == "multiclass-multioutput":
+            raise ValueError(
+                "Multiclass-multioutput targets are not supported; y must be 1-D "
+                "class labels or a 2-D 0/1 multilabel indicator matrix."
+            )
+        if incremental and not hasattr(self, "classes_"):
+            if y_type.startswith("multilabel"):
+                self._label_binarizer = LabelBinarizer().fit(y)
+            elif classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+            else:
+                self._label_binarizer = LabelBinarizer().fit(np.asarray(classes))
+            self._set_classes()
+        elif first_pass and not incremental:
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self._set_classes()
+        else:
+            seen = unique_labels(y)
+            if self.warm_start and not incremental:
+                if set(seen) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes "
+                        f"as in the previous call to fit. Previously got "
+                        f"{self.classes_}, `y` has {seen}"
+                    )
+            elif len(np.setdiff1d(seen, self.classes_)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{self.classes_}. 'y' has {seen}."
+                )
+        Y = self._label_binarizer.transform(y).astype(X.dtype, copy=False)
+        return X, Y, y
+
+    def _set_classes(self):
+        self.classes_ = self._label_binarizer.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y has only one class ({self.classes_.tolist()!r}); a classifier "
+                "needs samples of at least 2 classes."
+            )
+
+    def _training_weights(self, sample_weight, X, y, incremental):
+        n = X.shape[0]
+        weights = None
+        if sample_weight is not None:
+            weights = _check_weights(sample_weight, n, X.dtype)
+        if self.class_weight is not None:
+            if incremental and self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' is not supported by partial_fit: it "
+                    "needs the whole y. Pass a dict computed once with "
+                    "sklearn.utils.class_weight.compute_class_weight instead."
+                )
+            cw = compute_sample_weight(self.class_weight, y).astype(X.dtype)
+            weights = cw if weights is None else weights * cw
+        if weights is not None and not weights.any():
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number "
+                "(after applying class_weight)."
+            )
+        if weights is not None and not incremental and y.ndim == 1:
+            weighted_classes = np.unique(y[weights > 0])
+            if len(weighted_classes) < 2:
+                raise ValueError(
+                    "sample_weight is zero for every class but "
+                    f"{weighted_classes.tolist()!r}; a classifier needs positive "
+                    "weight on samples of at least 2 classes."
+                )
+        return weights
+
+    def _validation_data(self, X_val, y_val):
+        if X_val is None and y_val is None:
+            return None
+        if X_val is None or y_val is None:
+            raise ValueError("X_val and y_val must be given together.")
+        X_val = validate_data(
+            self,
+            X_val,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        )
+        y_val = np.asarray(y_val)
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val)
+        if y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(
+                f"X_val has {X_val.shape[0]} rows but y_val has {y_val.shape[0]}."
+            )
+        unknown = np.setdiff1d(unique_labels(y_val), self.classes_)
+        if y_val.ndim == 1 and len(unknown):
+            raise ValueError(f"y_val has classes not seen in y: {unknown}.")
+        Y_val = self._label_binarizer.transform(y_val)
+        return X_val, y_val, Y_val.astype(self.coefs_[0].dtype), None
+
+    # ------------------------------------------------------------ initialising
+    def _initialize(self, layout, rng, dtype, activations):
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = layout.layer_units[-1]
+        self.n_layers_ = len(layout.layer_units)
+        self.out_activation_ = (
+            "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
+        )
+        theta = init_params(layout, rng, dtype, activations=activations, init=self.init)
+        self.coefs_, self.intercepts_ = layout.views(theta)
+        self._best_theta = theta.copy()
+        self.validation_loss_curve_ = None
+        self.best_validation_loss_ = None
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+
+    # ----------------------------------------------------------------- solvers
+    def _fit_lbfgs(self, X, Y, weights, net):
+        layout, theta, acts = net
+        n = X.shape[0]
+        ws = Workspace(layout.layer_units, n, X.dtype, acts)
+        grad = np.empty_like(theta)
+        total = n if weights is None else float(weights.sum())
+        row_scale = 1.0 / n if weights is None else weights / total
+        l2_scale = self.alpha / total
+
+        def fun(x):
+            theta[...] = x
+            loss = loss_and_gradient(
+                theta, grad, layout, X, Y, row_scale, l2_scale, acts,
+                self.out_activation_, ws,
+            )  # fmt: skip
+            return loss, grad.astype(np.float64)
+
+        def report(intermediate_result):
+            if self.verbose:
+                print(f"Iteration {report.it}, loss = {intermediate_result.fun:.8f}")
+            report.it += 1
+
+        report.it = 1
+        try:
+            result = scipy.optimize.minimize(
+                fun,
+                theta.astype(np.float64),
+                method="L-BFGS-B",
+                jac=True,
+                callback=report,
+                options={"maxfun": self.max_fun, "maxiter": self.max_iter,
+                         "gtol": self.tol},
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", stacklevel=3)
+            self.n_iter_ = report.it - 1
+            self.loss_ = fun(theta.astype(np.float64))[0]
+            return
+        if result.status != 0:
+            message = result.message
+            if isinstance(message, bytes):
+                message = message.decode("latin1")
+            warnings.warn(
+                f"lbfgs failed to converge after {result.nit} iteration(s) "
+                f"(status={result.status}): {message}. Increase the number of "
+                "iterations (max_iter) or max_fun, or scale the data.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        self.n_iter_ = min(int(result.nit), self.max_iter)
+        theta[...] = result.x
+        self.loss_ = float(result.fun)
+
+    def _make_optimizer(self, n_params, dtype):
+        if self.solver == "sgd":
+            return SGD(
+                n_params,
+                dtype,
+                self.learning_rate_init,
+                self.momentum,
+                self.nesterovs_momentum,
+            )
+        return Adam(
+            n_params,
+            dtype,
+            self.learning_rate_init,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+        )
+
+    def _fit_stochastic(self, X, Y, y, weights, net, rng, dropout, incremental, val):
+        layout, theta, acts = net
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._make_optimizer(layout.size, theta.dtype)
+            self._schedule = LearningRateSchedule(
+                self.learning_rate, self.learning_rate_init, self.power_t, self.max_iter
+            )
+        optimizer, schedule = self._optimizer, self._schedule
+
+        X_train, Y_train, w_train = X, Y, weights
+        # One epoch over a chunk has no room for a held-out split: partial_fit
+        # trains on all it is given (MLPClassifier raises instead).
+        if self.early_stopping and val is None and not incremental:
+            X_train, Y_train, w_train, val = self._split_validation(X, Y, weights, rng)
+        monitor = val is not None
+        stop_on_validation = self.early_stopping and monitor
+        if monitor and self.validation_loss_curve_ is None:
+            self.validation_loss_curve_ = []
+            if self.validation_scores_ is None:
+                self.validation_scores_ = []
+
+        n = X_train.shape[0]
+        batch_size = self._batch_size(n)
+        ws = Workspace(layout.layer_units, batch_size, theta.dtype, acts, dropout)
+        dropout_rng = None
+        if any(rate > 0 for rate in dropout):
+            dropout_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
+        grad = np.empty_like(theta)
+        mean_weight = None if w_train is None else float(w_train.mean())
+        is_sparse = sparse.issparse(X_train)
+        if self.shuffle and not is_sparse:
+            x_buf = np.empty((batch_size, X_train.shape[1]), dtype=X_train.dtype)
+        y_buf = np.empty((batch_size, Y_train.shape[1]), dtype=Y_train.dtype)
+        sample_idx = np.arange(n)
+
+        self.n_iter_ = 0
+        try:
+            for _ in range(self.max_iter):
+                if self.shuffle:
+                    # Same draw as MLPClassifier's sklearn.utils.shuffle(sample_idx).
+                    sample_idx = sample_idx[rng.permutation(n)]
+                accumulated_loss = 0.0
+                for start in range(0, n, batch_size):
+                    stop = min(start + batch_size, n)
+                    m = stop - start
+                    if self.shuffle:
+                        batch = sample_idx[start:stop]
+                        if is_sparse:
+                            X_batch = X_train[batch]
+                        else:
+                            X_batch = np.take(X_train, batch, 0, x_buf[:m], "clip")
+                        Y_batch = np.take(Y_train, batch, 0, y_buf[:m], "clip")
+                    else:
+                        batch = slice(start, stop)
+                        X_batch, Y_batch = X_train[batch], Y_train[batch]
+                    if w_train is None:
+                        row_scale, l2_scale = 1.0 / m, self.alpha / m
+                    else:
+                        # Unbiased estimate of sum(s L) / sum(s): rows scaled by
+                        # s_i / (m * mean(s)); equals 1 / m without weights.
+                        denominator = m * mean_weight
+                        row_scale = w_train[batch] / denominator
+                        l2_scale = self.alpha / denominator
+                    batch_loss = loss_and_gradient(
+                        theta, grad, layout, X_batch, Y_batch, row_scale, l2_scale,
+                        acts, self.out_activation_, ws, dropout_rng,
+                    )  # fmt: skip
+                    accumulated_loss += batch_loss * m
+                    optimizer.update(theta, grad)
+
+                self.n_iter_ += 1
+                self.loss_ = accumulated_loss / n
+                self._check_finite(theta, self.loss_)
+                self.t_ += n
+                self.loss_curve_.append(self.loss_)
+                if self.verbose:
+                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+                if monitor:
+                    self._record_validation(val, theta)
+                self._update_no_improvement_count(theta, stop_on_validation)
+                schedule.epoch_end(optimizer, self.t_, self.n_iter_)
+
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if stop_on_validation:
+                        msg = (
+                            "Validation score did not improve more than "
+                            f"tol={self.tol:f} for {self.n_iter_no_change} "
+                            "consecutive epochs."
+                        )
+                    else:
+                        msg = (
+                            f"Training loss did not improve more than tol="
+                            f"{self.tol:f} for {self.n_iter_no_change} consecutive "
+                            "epochs."
+                        )
+                    if schedule.plateau(optimizer, msg, self.verbose):
+                        break
+                    self._no_improvement_count = 0
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                        "reached and the optimization hasn't converged yet.",
+                        ConvergenceWarning,
+                        stacklevel=4,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", stacklevel=4)
+
+        if stop_on_validation:
+            theta[...] = self._best_theta
+
+    def _batch_size(self, n):
+        if self.batch_size == "auto":
+            return min(200, n)
+        if self.batch_size > n:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going "
+                "to be clipped",
+                stacklevel=5,
+            )
+        return int(np.clip(self.batch_size, 1, n))
+
+    def _split_validation(self, X, Y, weights, rng):
+        """Hold out about ``validation_fraction`` of each class's weight.
+
+        Identical rows always land on the same side: each distinct row gets one
+        random key, and each class's rows are cut at a key threshold.  So a
+        duplicated row never leaks from training into validation, and an integer
+        sample weight is exactly equivalent to repeating the row, split included.
+        """
+        n = X.shape[0]
+        w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+        key = _row_keys(X, rng.randint(np.iinfo(np.int32).max))
+        if self.out_activation_ == "softmax":
+            groups = Y.argmax(axis=1)
+        elif self.n_outputs_ == 1:
+            groups = Y[:, 0]
+        else:  # multilabel: no stratification, like MLPClassifier
+            groups = np.zeros(n)
+        is_val = np.zeros(n, dtype=bool)
+        for group in np.unique(groups):
+            # Zero-weight rows stay in training, where they count for nothing.
+            rows = np.flatnonzero((groups == group) & (w > 0))
+            if len(rows) == 0:
+                continue
+            rows = rows[np.argsort(key[rows], kind="stable")]
+            cumulative = np.cumsum(w[rows])
+            cut = np.searchsorted(cumulative, self.validation_fraction * cumulative[-1])
+            chosen = key[rows] <= key[rows[min(cut, len(rows) - 1)]]
+            if chosen.all():  # keep every class in the training part
+                chosen = key[rows] < key[rows[-1]]
+            is_val[rows[chosen]] = True
+        train, val = np.flatnonzero(~is_val), np.flatnonzero(is_val)
+        w_val = None if weights is None else weights[val]
+        if len(val) < 2 or (w_val is not None and not w_val.any()):
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or "
+                "the size of your dataset."
+            )
+        Y_val = Y[val]
+        y_val = self._label_binarizer.inverse_transform(Y_val)
+        w_train = None if weights is None else weights[train]
+        return X[train], Y[train], w_train, (X[val], y_val, Y_val, w_val)
+
+    def _record_validation(self, val, theta):
+        X_val, y_val, Y_val, w_val = val
+        score = self._decision_scores(X_val)
+        proba = self._proba_from_scores(score)
+        y_pred = self._labels_from_proba(proba)
+        self.validation_scores_.append(
+            float(accuracy_score(y_val, y_pred, sample_weight=w_val))
+        )
+        if w_val is None:
+            row_scale = 1.0 / X_val.shape[0]
+        else:
+            row_scale = w_val / w_val.sum()
+        val_loss = log_loss(score, Y_val, self.out_activation_, row_scale)
+        self.validation_loss_curve_.append(val_loss)
+        if self.best_validation_loss_ is None or val_loss < self.best_validation_loss_:
+            self.best_validation_loss_ = val_loss
+        if self.verbose:
+            print(f"Validation score: {self.validation_scores_[-1]:f}")
+
+    def _update_no_improvement_count(self, theta, stop_on_validation):
+        if stop_on_validation:
+            if self.early_stopping_metric == "log_loss":
+                # Higher is better below: compare negated losses.
+                last = -self.validation_loss_curve_[-1]
+                previous = self.validation_loss_curve_[:-1]
+                best = -min(previous) if previous else -np.inf
+            else:
+                last = self.validation_scores_[-1]
+                best = self.best_validation_score_
+            if last < best + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if last > best:
+                self.best_validation_score_ = self.validation_scores_[-1]
+                self._best_theta = theta.copy()
+        else:
+            if self.best_loss_ is None:  # early_stopping in partial_fit
+                self.best_loss_ = np.inf
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if self.loss_curve_[-1] < self.best_loss_:
+                self.best_loss_ = self.loss_curve_[-1]
+
+    def _check_finite(self, theta, loss):
+        if not (math.isfinite(loss) and np.isfinite(theta).all()):
+            raise ValueError(
+                "Training diverged: the loss or the weights became non-finite (NaN "
+                f"or infinity) after {getattr(self, 'n_iter_', 0)} epoch(s). Lower "
+                f"learning_rate_init (now {self.learning_rate_init}) or scale the "
+                "input features, e.g. with sklearn.preprocessing.StandardScaler."
+            )
+
+    # --------------------------------------------------------------- predicting
+    def _decision_scores(self, X):
+        """Raw output scores (Eq. 2) of validated ``X``, chunk by chunk."""
+        acts = [ACTIVATIONS[name] for name in self._activation_names()]
+        n = X.shape[0]
+        widest = max(c.shape[1] for c in self.coefs_)
+        chunk = max(1, _PREDICT_CHUNK_ELEMENTS // widest)
+        if n <= chunk:
+            return predict_score(X, self.coefs_, self.intercepts_, acts)
+        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        scores = np.empty((n, self.n_outputs_), dtype=dtype)
+        for start in range(0, n, chunk):
+            stop = min(start + chunk, n)
+            scores[start:stop] = predict_score(
+                X[start:stop], self.coefs_, self.intercepts_, acts
+            )
+        return scores
+
+    def _activation_names(self):
+        n_hidden = len(self.coefs_) - 1
+        act = self.activation
+        return [act] * n_hidden if isinstance(act, str) else list(act)
+
+    def _validated_scores(self, X):
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        )
+        with np.errstate(over="ignore", under="ignore"):
+            return self._decision_scores(X)
+
+    def _proba_from_scores(self, score):
+        if self.out_activation_ == "logistic" and self.n_outputs_ == 1:
+            # sigma(-z) rather than 1 - sigma(z): no cancellation to exact zeros,
+            # so that log(predict_proba) matches predict_log_proba.
+            score = np.hstack([-score, score])
+        return output_proba(score, self.out_activation_)
+        return output_proba(score, self.out_activation_)
+
+    def _labels_from_proba(self, proba):
+        if self.out_activation_ == "logistic" and self.n_outputs_ > 1:
+            return self._label_binarizer.inverse_transform(proba)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict(self, X):
+        """Predict class labels (or the 0/1 indicator matrix for multilabel).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted classes.
+        """
+        return self._labels_from_proba(self.predict_proba(X))
+
+    def predict_proba(self, X):
+        """Probability estimates, columns ordered as ``classes_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Softmax (multiclass), ``[1 - p, p]`` (binary) or one probability per
+            label (multilabel).
+        """
+        return self._proba_from_scores(self._validated_scores(X))
+
+    def predict_log_proba(self, X):
+        """Log of the probability estimates, finite for every input.
+
+        Computed as log-softmax / log-sigmoid of the scores, never as
+        ``log(predict_proba(X))``, so that it does not underflow to ``-inf``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probabilities, columns ordered as ``classes_``.
+        """
+        score = self._validated_scores(X)
+        if self.out_activation_ == "logistic" and self.n_outputs_ == 1:
+            score = np.hstack([-score, score])
+        return output_log_proba(score, self.out_activation_)
+
+    def __sklearn_tags__(self):
+        """Declare sparse input and multilabel support."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+def _check_weights(sample_weight, n_samples, dtype):
+    """Validate ``sample_weight``: 1-D, ``n_samples`` long, finite and >= 0."""
+    try:
+        weights = np.array(sample_weight, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            "sample_weight must be a number or an array-like of numbers, got "
+            f"{type(sample_weight).__name__}."
+        ) from exc
+    if weights.ndim == 0:
+        weights = np.full(n_samples, weights, dtype=dtype)
+    if weights.ndim != 1:
+        raise ValueError("Sample weights must be 1D array or scalar")
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight.shape == {weights.shape}, expected {(n_samples,)}!"
+        )
+    if not np.isfinite(weights).all():
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if (weights < 0).any():
+        raise ValueError("Negative values in data passed to `sample_weight`.")
+    return weights
+
+
+def _row_keys(X, seed):
+    """A pseudo-random key in [0, 1) per row that depends only on the row's content.
+
+    Identical rows get identical keys whatever their position or count, so a
+    split by key treats a repeated row exactly like one weighted row.
+    """
+    salt = int(seed).to_bytes(8, "little")
+    if sparse.issparse(X):
+        X = X.tocsr()
+        rows = [
+            X.indices[a:b].tobytes() + b"|" + X.data[a:b].tobytes()
+            for a, b in zip(X.indptr[:-1], X.indptr[1:])
+        ]
+    else:
+        X = np.ascontiguousarray(X)
+        rows = [row.tobytes() for row in X]
+    keys = {}
+    for row in rows:
+        if row not in keys:
+            digest = hashlib.blake2b(row, key=salt, digest_size=8).digest()
+            keys[row] = int.from_bytes(digest, "little") / 2.0**64
+    return np.array([keys[row] for row in rows])

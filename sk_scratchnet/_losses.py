@@ -1,0 +1,173 @@
+r"""Output layers and the cross-entropy loss, fused with their gradient.
+
+The seed's output is :math:`p = \mathrm{softmax}(\mathrm{score})` (Eq. 3) with the
+loss :math:`L = -\frac1n \sum_i \log p_{i, y_i}` (Eq. 4), whose gradient with
+respect to the score is the famous :math:`\mathrm{dscore} = p - \mathrm{onehot}(y)`
+divided by :math:`n` (Eq. 5).  Binary and multilabel problems use one logistic
+unit per output, :math:`p = \sigma(\mathrm{score})`, with the binary cross-entropy;
+the canonical link gives the same gradient :math:`p - y`.
+
+Two numerical habits the seed omits:
+
+* softmax subtracts each row's maximum before ``exp`` (it overflows otherwise);
+* the loss is computed from the log-softmax / ``logaddexp``, never as
+  ``log(clip(p))``, so it is exact and finite for any score.
+
+Weights: every function takes ``row_scale``, either a scalar (``1 / n``) or one
+factor per row (``s_i / (n * mean(s))``, see the estimator's sample-weight
+definition), and returns :math:`\sum_i \mathrm{row\_scale}_i \, L_i`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sk_scratchnet._activations import logistic_inplace
+
+OUTPUT_ACTIVATIONS = ("softmax", "logistic")
+
+
+def _scale_rows(a: np.ndarray, row_scale) -> None:
+    """Multiply each row of ``a`` by its factor (or all by one scalar), in place."""
+    if np.ndim(row_scale) == 0:
+        a *= row_scale
+    else:
+        a *= row_scale[:, None]
+
+
+def _weighted_sum(per_row: np.ndarray, row_scale) -> float:
+    if np.ndim(row_scale) == 0:
+        return float(per_row.sum()) * float(row_scale)
+    return float(per_row @ row_scale)
+
+
+def softmax(score: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Eq. 3: row-wise softmax, shifted by each row's maximum.
+
+    Parameters
+    ----------
+    score : ndarray of shape (n_samples, n_classes)
+    out : ndarray of the same shape, optional
+        Where to write the probabilities (may be ``score`` itself).
+
+    Returns
+    -------
+    proba : ndarray of shape (n_samples, n_classes)
+    """
+    out = np.empty_like(score) if out is None else out
+    np.subtract(score, score.max(axis=1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=1, keepdims=True)
+    return out
+
+
+def log_softmax(score: np.ndarray) -> np.ndarray:
+    """Log of Eq. 3, ``z - max(z) - log(sum(exp(z - max(z))))``: always finite."""
+    shifted = score - score.max(axis=1, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return shifted
+
+
+def logistic(score: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Element-wise logistic sigmoid, computed without overflow."""
+    if out is None:
+        out = score.copy()
+    elif out is not score:
+        np.copyto(out, score)
+    logistic_inplace(out)
+    return out
+
+
+def log_logistic(score: np.ndarray) -> np.ndarray:
+    """``log(sigma(z)) = -log(1 + exp(-z))``, finite for any z."""
+    return -np.logaddexp(0, -score)
+
+
+def output_log_proba(score: np.ndarray, out_activation: str) -> np.ndarray:
+    """Log-probabilities of the output layer: log-softmax or log-sigmoid of ``score``.
+
+    They are clipped to ``[log(tiny), log(1 - eps / 2)]`` of the dtype, so that
+    they are always finite and ``exp`` of them is a probability strictly inside
+    (0, 1) with full precision: ``log(output_proba)`` then equals this exactly up
+    to rounding, even for extreme scores.
+    """
+    if out_activation == "softmax":
+        log_proba = log_softmax(score)
+    else:
+        log_proba = log_logistic(score)
+    info = np.finfo(log_proba.dtype)
+    upper = np.log1p(-info.epsneg) if out_activation == "logistic" else 0.0
+    return np.clip(log_proba, np.log(info.tiny), upper, out=log_proba)
+
+
+def output_proba(score: np.ndarray, out_activation: str) -> np.ndarray:
+    """Probabilities of the output layer, ``exp(output_log_proba(score))``."""
+    log_proba = output_log_proba(score, out_activation)
+    return np.exp(log_proba, out=log_proba)
+
+
+def softmax_cross_entropy(
+    score: np.ndarray, Y: np.ndarray, row_scale, dscore: np.ndarray
+) -> float:
+    r"""Eqs. 3-5 fused: loss and ``dscore = (softmax(score) - Y) * row_scale``.
+
+    Parameters
+    ----------
+    score : ndarray of shape (n, k)
+        Raw output of the last layer (Eq. 2); read only.
+    Y : ndarray of shape (n, k)
+        One-hot truth.
+    row_scale : float or ndarray of shape (n,)
+        Weight of each row in the loss (``1 / n`` for the seed's mean).
+    dscore : ndarray of shape (n, k)
+        Output: the gradient of the returned loss with respect to ``score``.
+
+    Returns
+    -------
+    loss : float
+        :math:`\sum_i \mathrm{row\_scale}_i (\log \sum_j e^{z_{ij}} - z_{i y_i})`.
+    """
+    # Shift by the row max (Eq. 3 would overflow otherwise); the shift cancels in
+    # both the probabilities and the log-softmax.
+    np.subtract(score, score.max(axis=1, keepdims=True), out=dscore)
+    true_score = np.einsum("ij,ij->i", dscore, Y)
+    np.exp(dscore, out=dscore)
+    normaliser = dscore.sum(axis=1)
+    dscore /= normaliser[:, None]
+    # Eq. 4 through the log-softmax: -log p_true = log(sum exp) - z_true.
+    per_row = np.log(normaliser)
+    per_row -= true_score
+    # Eq. 5: the canonical link makes the Jacobian collapse to p - onehot(y).
+    dscore -= Y
+    _scale_rows(dscore, row_scale)
+    return _weighted_sum(per_row, row_scale)
+
+
+def logistic_cross_entropy(
+    score: np.ndarray, Y: np.ndarray, row_scale, dscore: np.ndarray
+) -> float:
+    r"""Binary cross-entropy of one logistic unit per output, fused with its gradient.
+
+    Per row, :math:`L_i = \sum_j \log(1 + e^{z_{ij}}) - y_{ij} z_{ij}`, which is
+    :math:`-y \log\sigma(z) - (1 - y) \log(1 - \sigma(z))` written so that it is
+    finite for any score; ``dscore = (sigma(score) - Y) * row_scale``.
+    """
+    per_row = np.logaddexp(0, score).sum(axis=1)
+    per_row -= np.einsum("ij,ij->i", score, Y)
+    logistic(score, out=dscore)
+    dscore -= Y
+    _scale_rows(dscore, row_scale)
+    return _weighted_sum(per_row, row_scale)
+
+
+LOSS_AND_DSCORE = {
+    "softmax": softmax_cross_entropy,
+    "logistic": logistic_cross_entropy,
+}
+"""Output activation -> fused ``loss(score, Y, row_scale, dscore)``."""
+
+
+def log_loss(score: np.ndarray, Y: np.ndarray, out_activation: str, row_scale) -> float:
+    """Eq. 4 without the gradient (validation curves); ``score`` is not modified."""
+    dscore = np.empty_like(score)
+    return LOSS_AND_DSCORE[out_activation](score, Y, row_scale, dscore)

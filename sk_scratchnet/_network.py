@@ -1,0 +1,404 @@
+r"""The network itself: parameters, forward pass, backward pass.
+
+Plain NumPy over lists of weight arrays; no scikit-learn and no estimator state.
+The seed's two-layer equations generalise layer by layer (``L`` layers, hidden
+activation :math:`f_l`, input :math:`a_0 = X`):
+
+=====  ==========================================  ================================
+Eq.    math                                        code
+=====  ==========================================  ================================
+1      :math:`a_l = f_l(a_{l-1} W_l + b_l)`        ``forward``: ``matmul``, ``+=``,
+                                                   ``act.forward``
+2      :math:`\mathrm{score} = a_{L-1} W_L + b_L`  ``forward``: last layer, no ``f``
+5      :math:`\mathrm{dscore} = (p - Y) / n`       :mod:`sk_scratchnet._losses`
+6      :math:`dW_l = a_{l-1}^T \delta_l`,          ``backward``: ``a.T @ delta``,
+       :math:`db_l = \sum_i \delta_{l,i}`          ``delta.sum(axis=0)``
+7      :math:`da_{l-1} = \delta_l W_l^T`           ``backward``: ``delta @ W.T``
+8      :math:`\delta_{l-1} = da_{l-1} \odot f'`    ``act.backward`` (ReLU: ``a > 0``)
+=====  ==========================================  ================================
+
+with the L2 penalty :math:`\frac{\alpha}{2 n}\sum_l \lVert W_l\rVert^2` adding
+:math:`\frac{\alpha}{n} W_l` to :math:`dW_l`.
+
+All parameters live in one flat vector ``theta`` (coefficients first, then
+intercepts, the order of ``MLPClassifier``'s packing); ``coefs`` and
+``intercepts`` are *views* into it, so optimizers update one array in place and
+L-BFGS needs no packing.  Per-batch buffers live in an explicit
+:class:`Workspace` passed to ``forward``/``backward``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+
+from sk_scratchnet._activations import Activation
+from sk_scratchnet._losses import LOSS_AND_DSCORE
+
+
+class ParamLayout:
+    """Where each layer's ``W`` and ``b`` sit inside the flat vector ``theta``.
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        ``[n_features, *hidden_layer_sizes, n_outputs]``.
+    """
+
+    def __init__(self, layer_units: Sequence[int]):
+        self.layer_units = tuple(int(u) for u in layer_units)
+        self.coef_shapes = list(zip(self.layer_units[:-1], self.layer_units[1:]))
+        sizes = [fan_in * fan_out for fan_in, fan_out in self.coef_shapes]
+        sizes += list(self.layer_units[1:])
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        self.n_layers = len(self.coef_shapes)
+        self.n_coef = int(self.offsets[self.n_layers])
+        self.size = int(self.offsets[-1])
+
+    def views(self, theta: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Return ``(coefs, intercepts)`` as views into ``theta``."""
+        o, k = self.offsets, self.n_layers
+        coefs = [
+            theta[o[i] : o[i + 1]].reshape(shape)
+            for i, shape in enumerate(self.coef_shapes)
+        ]
+        intercepts = [theta[o[k + i] : o[k + i + 1]] for i in range(k)]
+        return coefs, intercepts
+
+    def pack(self, coefs, intercepts, dtype) -> np.ndarray:
+        """Copy ``coefs`` and ``intercepts`` into a new flat vector of ``dtype``."""
+        theta = np.empty(self.size, dtype=dtype)
+        dst_coefs, dst_intercepts = self.views(theta)
+        for dst, src in zip(dst_coefs + dst_intercepts, list(coefs) + list(intercepts)):
+            if dst.shape != np.shape(src):
+                raise ValueError(
+                    f"parameter of shape {np.shape(src)} does not fit the layout "
+                    f"{self.layer_units}"
+                )
+            dst[...] = src
+        return theta
+
+
+def init_params(
+    layout: ParamLayout, rng, dtype, *, activations: Sequence[str], init: str
+) -> np.ndarray:
+    r"""Draw initial weights and biases, layer by layer, into a flat vector.
+
+    ``init='glorot'`` is ``MLPClassifier``'s rule, uniform on
+    :math:`\pm\sqrt{c / (\mathrm{fan_{in}} + \mathrm{fan_{out}})}` with
+    :math:`c = 2` when every hidden activation is logistic and 6 otherwise, drawn
+    in its order (``W_l`` then ``b_l``) so that the same ``RandomState`` gives the
+    same initial network.  ``init='he'`` is He-uniform,
+    :math:`\pm\sqrt{6 / \mathrm{fan_{in}}}`, suited to the ReLU family.
+
+    Parameters
+    ----------
+    layout : ParamLayout
+    rng : numpy.random.RandomState or numpy.random.Generator
+        Anything with ``uniform(low, high, size)``.
+    dtype : numpy dtype
+    activations : sequence of str
+        Hidden activation names, one per hidden layer.
+    init : {'glorot', 'he'}
+
+    Returns
+    -------
+    theta : ndarray of shape (layout.size,)
+    """
+    factor = 2.0 if activations and all(a == "logistic" for a in activations) else 6.0
+    coefs, intercepts = [], []
+    for fan_in, fan_out in layout.coef_shapes:
+        if init == "he":
+            bound = np.sqrt(6.0 / fan_in)
+        else:
+            bound = np.sqrt(factor / (fan_in + fan_out))
+        coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
+        intercepts.append(rng.uniform(-bound, bound, fan_out))
+    return layout.pack(coefs, intercepts, dtype)
+
+
+class Workspace:
+    """Preallocated per-batch buffers for ``forward`` and ``backward``.
+
+    Buffers hold ``max_rows`` rows; a smaller batch uses the first rows, which are
+    contiguous views, so BLAS can write straight into them.
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+    max_rows : int
+        The largest batch the workspace will see.
+    dtype : numpy dtype
+    activations : sequence of Activation
+        One per hidden layer (decides where pre-activations must be kept).
+    dropout : sequence of float, optional
+        Dropout rate per hidden layer; a positive rate allocates a mask buffer and a
+        separate buffer for the dropped activation fed to the next layer.
+    """
+
+    def __init__(self, layer_units, max_rows, dtype, activations, dropout=None):
+        units = list(layer_units[1:])
+        n_hidden = len(units) - 1
+        dropout = [0.0] * n_hidden if dropout is None else list(dropout)
+        self.max_rows = int(max_rows)
+        self.dtype = np.dtype(dtype)
+        empty = [np.empty((self.max_rows, u), dtype=dtype) for u in units]
+        # a_l for l = 1..L (the last one is the raw score of Eq. 2)
+        self.outputs = empty
+        # delta_l = dL/d(pre-activation of layer l); deltas[-1] is dscore
+        self.deltas = [np.empty_like(a) for a in self.outputs]
+        self.scratch = [np.empty_like(a) for a in self.outputs[:-1]]
+        self.preactivations = [
+            np.empty_like(a) if act.needs_preactivation else None
+            for a, act in zip(self.outputs[:-1], activations)
+        ]
+        self.dropout = dropout
+        self.masks = [
+            np.empty_like(a) if rate > 0 else None
+            for a, rate in zip(self.outputs[:-1], dropout)
+        ]
+        self.dropped = [
+            np.empty_like(a) if rate > 0 else None
+            for a, rate in zip(self.outputs[:-1], dropout)
+        ]
+
+
+def forward(
+    X,
+    coefs: Sequence[np.ndarray],
+    intercepts: Sequence[np.ndarray],
+    activations: Sequence[Activation],
+    ws: Workspace,
+    dropout_rng=None,
+) -> list[np.ndarray]:
+    """Eqs. 1-2 over every layer, writing into the workspace.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n, n_features)
+        ``n <= ws.max_rows``.
+    coefs, intercepts : lists of ndarray
+    activations : list of Activation
+        One per hidden layer.
+    ws : Workspace
+    dropout_rng : numpy.random.Generator, optional
+        When given, inverted dropout is applied to the hidden layers whose rate in
+        ``ws.dropout`` is positive (training only).
+
+    Returns
+    -------
+    inputs : list of ndarray
+        ``inputs[l]`` is what layer ``l`` consumed (``X`` for the first layer, the
+        possibly dropped-out activation after that), followed by the raw output
+        score as the last element; views into ``ws``.
+    """
+    n = X.shape[0]
+    inputs = [X]
+    a_prev = X
+    last = len(coefs) - 1
+    for layer, (W, b) in enumerate(zip(coefs, intercepts)):
+        a = ws.outputs[layer][:n]
+        if sparse.issparse(a_prev):
+            a[...] = a_prev @ W
+        else:
+            np.matmul(a_prev, W, out=a)
+        a += b
+        if layer < last:
+            act = activations[layer]
+            if act.needs_preactivation:
+                np.copyto(ws.preactivations[layer][:n], a)
+            act.forward(a, ws.scratch[layer][:n])
+            if dropout_rng is not None and ws.dropout[layer] > 0:
+                a = _drop(a, layer, ws, dropout_rng)
+        inputs.append(a)
+        a_prev = a
+    return inputs
+
+
+def _drop(a, layer, ws, rng):
+    """Inverted dropout: zero units with probability p, scale the rest by 1/(1-p)."""
+    n = a.shape[0]
+    keep = 1.0 - ws.dropout[layer]
+    mask = ws.masks[layer][:n]
+    rng.random(out=mask, dtype=mask.dtype)
+    np.less(mask, keep, out=mask)
+    mask *= 1.0 / keep
+    dropped = ws.dropped[layer][:n]
+    np.multiply(a, mask, out=dropped)
+    return dropped
+
+
+def backward(
+    inputs: Sequence,
+    dscore: np.ndarray,
+    coefs: Sequence[np.ndarray],
+    activations: Sequence[Activation],
+    ws: Workspace,
+    dcoefs: Sequence[np.ndarray],
+    dintercepts: Sequence[np.ndarray],
+    dropout: bool = False,
+) -> None:
+    """Eqs. 6-8, from the output back to the first layer; gradients only.
+
+    Writes ``dcoefs[l] = inputs[l].T @ delta_l`` and ``dintercepts[l]`` (the data
+    part of the gradient; the L2 term is added by :func:`loss_and_gradient`).
+    The weights are never touched, so the result can be gradient-checked.
+
+    Parameters
+    ----------
+    inputs : list
+        As returned by :func:`forward`.
+    dscore : ndarray of shape (n, n_outputs)
+        Eq. 5, already scaled per row; it is overwritten no further.
+    coefs : list of ndarray
+    activations : list of Activation
+    ws : Workspace
+    dcoefs, dintercepts : lists of ndarray
+        Output buffers with the shapes of ``coefs`` and ``intercepts``.
+    dropout : bool, default=False
+        Whether the forward pass applied dropout (its masks are in ``ws``).
+    """
+    n = dscore.shape[0]
+    delta = dscore
+    for layer in range(len(coefs) - 1, -1, -1):
+        a_in = inputs[layer]
+        if sparse.issparse(a_in):
+            dcoefs[layer][...] = a_in.T @ delta
+        else:
+            np.matmul(a_in.T, delta, out=dcoefs[layer])  # Eq. 6: dW = a.T @ delta
+        np.sum(delta, axis=0, out=dintercepts[layer])  # Eq. 6: db = sum(delta)
+        if layer == 0:
+            break
+        prev = layer - 1
+        da = ws.deltas[prev][:n]
+        np.matmul(delta, coefs[layer].T, out=da)  # Eq. 7: dh = dscore @ W.T
+        if dropout and ws.masks[prev] is not None:
+            da *= ws.masks[prev][:n]
+        z = ws.preactivations[prev]
+        activations[prev].backward(
+            None if z is None else z[:n],
+            ws.outputs[prev][:n],
+            da,
+            ws.scratch[prev][:n],
+        )  # Eq. 8: dr = dh * f'(.)
+        delta = da
+
+
+def loss_and_gradient(
+    theta: np.ndarray,
+    grad: np.ndarray,
+    layout: ParamLayout,
+    X,
+    Y: np.ndarray,
+    row_scale,
+    l2_scale: float,
+    activations: Sequence[Activation],
+    out_activation: str,
+    ws: Workspace,
+    dropout_rng=None,
+) -> float:
+    r"""Compute the objective of one batch and its gradient with respect to theta.
+
+    .. math::
+        J = \sum_i r_i L_i + \frac{\lambda}{2} \sum_l \lVert W_l \rVert^2,
+        \qquad \nabla_{W_l} J = a_{l-1}^T \delta_l + \lambda W_l
+
+    where :math:`r_i` is ``row_scale`` (``1/n`` for the seed's mean loss) and
+    :math:`\lambda` is ``l2_scale`` (``alpha / n`` for ``MLPClassifier``'s
+    penalty).
+
+    Parameters
+    ----------
+    theta : ndarray of shape (layout.size,)
+        Flat parameters (read only).
+    grad : ndarray of shape (layout.size,)
+        Output: the flat gradient.
+    layout : ParamLayout
+    X : ndarray or sparse matrix of shape (n, n_features)
+    Y : ndarray of shape (n, n_outputs)
+        One-hot (softmax) or 0/1 indicator (logistic) truth, of theta's dtype.
+    row_scale : float or ndarray of shape (n,)
+    l2_scale : float
+    activations : list of Activation
+    out_activation : {'softmax', 'logistic'}
+    ws : Workspace
+    dropout_rng : numpy.random.Generator, optional
+        Apply dropout with this generator (training only).
+
+    Returns
+    -------
+    loss : float
+    """
+    coefs, intercepts = layout.views(theta)
+    dcoefs, dintercepts = layout.views(grad)
+    inputs = forward(X, coefs, intercepts, activations, ws, dropout_rng)
+    score = inputs.pop()
+    dscore = ws.deltas[-1][: score.shape[0]]
+    loss = LOSS_AND_DSCORE[out_activation](score, Y, row_scale, dscore)
+    backward(
+        inputs,
+        dscore,
+        coefs,
+        activations,
+        ws,
+        dcoefs,
+        dintercepts,
+        dropout=dropout_rng is not None,
+    )
+    if l2_scale:
+        w = theta[: layout.n_coef]
+        loss += 0.5 * l2_scale * float(w @ w)
+        _axpy(l2_scale, w, grad[: layout.n_coef])
+    return loss
+
+
+def _axpy(a: float, x: np.ndarray, y: np.ndarray) -> None:
+    """``y += a * x`` in one pass and no temporary (BLAS axpy when available)."""
+    if x.dtype == np.float64:
+        _blas_axpy64(x, y, a=a)
+    elif x.dtype == np.float32:
+        _blas_axpy32(x, y, a=a)
+    else:  # pragma: no cover - the estimator only builds float32/float64 networks
+        y += a * x
+
+
+def _make_axpy(dtype):
+    from scipy.linalg import get_blas_funcs
+
+    return get_blas_funcs("axpy", dtype=dtype)
+
+
+_blas_axpy64 = _make_axpy(np.float64)
+_blas_axpy32 = _make_axpy(np.float32)
+
+
+def predict_score(
+    X,
+    coefs: Sequence[np.ndarray],
+    intercepts: Sequence[np.ndarray],
+    activations: Sequence[Activation],
+) -> np.ndarray:
+    """Eqs. 1-2 for prediction: fresh arrays, so concurrent calls never share state.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n, n_features)
+    coefs, intercepts : lists of ndarray
+    activations : list of Activation
+
+    Returns
+    -------
+    score : ndarray of shape (n, n_outputs)
+        The raw output of the last layer.
+    """
+    a = X
+    last = len(coefs) - 1
+    for layer, (W, b) in enumerate(zip(coefs, intercepts)):
+        a = a @ W
+        a += b
+        if layer < last:
+            scratch = np.empty_like(a)
+            activations[layer].forward(a, scratch)
+    return np.asarray(a)

@@ -1,0 +1,25 @@
+"""scikit-learn's own estimator checks, with zero expected failures."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sk_scratchnet import ScratchMLPClassifier
+
+CONFIGURATIONS = [
+    ScratchMLPClassifier(max_iter=100),
+    ScratchMLPClassifier(solver="sgd", activation="tanh", max_iter=100),
+    ScratchMLPClassifier(hidden_layer_sizes=(20, 10), max_iter=100),
+    ScratchMLPClassifier(solver="lbfgs", max_iter=100),
+    ScratchMLPClassifier(early_stopping=True, max_iter=100),
+    ScratchMLPClassifier(
+        class_weight="balanced",
+        dropout=0.1,
+        activation=["gelu", "elu"],
+        hidden_layer_sizes=(16, 8),
+        max_iter=100,
+    ),
+]
+
+
+@parametrize_with_checks(CONFIGURATIONS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
