@@ -1,6 +1,14 @@
 """sk_scratchnet: a NumPy multilayer perceptron, as a scikit-learn classifier."""
 
 from sk_scratchnet._classifier import ScratchMLPClassifier
+from sk_scratchnet._onnx import register_skl2onnx, to_onnx
+from sk_scratchnet._streaming import partial_fit_chunks
 
 __version__ = "0.1.0"
-__all__ = ["ScratchMLPClassifier", "__version__"]
+__all__ = [
+    "ScratchMLPClassifier",
+    "__version__",
+    "partial_fit_chunks",
+    "register_skl2onnx",
+    "to_onnx",
+]

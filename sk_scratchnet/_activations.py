@@ -143,8 +143,11 @@ def _softplus_backward(z, a, delta, scratch):
     delta *= scratch
 
 
-_SQRT_HALF = np.sqrt(0.5)
-_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
+# Python floats, so that float32 arrays are not promoted to float64.
+_SQRT_HALF = float(np.sqrt(0.5))
+_INV_SQRT_2PI = float(1.0 / np.sqrt(2.0 * np.pi))
+# phi(z) underflows to 0 long before |z| = 40; clipping there keeps z^2 finite.
+_GELU_CLIP = 40.0
 
 
 def _gelu(z, scratch):
@@ -158,17 +161,19 @@ def _gelu(z, scratch):
 
 def _gelu_backward(z, a, delta, scratch):
     """f'(z) = Phi(z) + z phi(z); needs the pre-activation z."""
-    # z phi(z) first, then add Phi(z) = a / z would divide by zero: recompute it.
-    np.multiply(z, z, out=scratch)
-    scratch *= -0.5
-    np.exp(scratch, out=scratch)
-    scratch *= _INV_SQRT_2PI
-    scratch *= z
-    delta_phi = np.multiply(z, _SQRT_HALF)
-    erf(delta_phi, out=delta_phi)
-    delta_phi += 1
-    delta_phi *= 0.5
-    scratch += delta_phi
+    # delta * Phi(z) first (Phi(z) = a / z would divide by zero), then add
+    # delta * z phi(z); both terms reuse the one scratch buffer.
+    np.multiply(z, _SQRT_HALF, out=scratch)
+    erf(scratch, out=scratch)
+    scratch += 1
+    scratch *= 0.5
+    phi_term = np.clip(z, -_GELU_CLIP, _GELU_CLIP)
+    np.multiply(phi_term, phi_term, out=phi_term)
+    phi_term *= -0.5
+    np.exp(phi_term, out=phi_term)
+    phi_term *= _INV_SQRT_2PI
+    phi_term *= z
+    scratch += phi_term
     delta *= scratch
 
 

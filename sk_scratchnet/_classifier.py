@@ -8,7 +8,6 @@ sample weights, and the epoch/batch loop.  The mathematics lives in
 
 from __future__ import annotations
 
-import hashlib
 import math
 import warnings
 from numbers import Integral, Real
@@ -19,7 +18,6 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
@@ -42,6 +40,7 @@ from sk_scratchnet._network import (
     predict_score,
 )
 from sk_scratchnet._optimizers import SGD, Adam, LearningRateSchedule
+from sk_scratchnet._rowhash import row_keys, splitmix64, to_unit
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 # Rows per chunk at predict time: bounds the extra memory of a huge predict.
@@ -570,13 +569,7 @@ default=None
         if sample_weight is not None:
             weights = _check_weights(sample_weight, n, X.dtype)
         if self.class_weight is not None:
-            if incremental and self.class_weight == "balanced":
-                raise ValueError(
-                    "class_weight='balanced' is not supported by partial_fit: it "
-                    "needs the whole y. Pass a dict computed once with "
-                    "sklearn.utils.class_weight.compute_class_weight instead."
-                )
-            cw = compute_sample_weight(self.class_weight, y).astype(X.dtype)
+            cw = self._class_weights(y, weights, incremental).astype(X.dtype)
             weights = cw if weights is None else weights * cw
         if weights is not None and not weights.any():
             raise ValueError(
@@ -592,6 +585,44 @@ default=None
                     "weight on samples of at least 2 classes."
                 )
         return weights
+
+    def _class_weights(self, y, sample_weight, incremental):
+        """Per-row factors from ``class_weight``.
+
+        ``'balanced'`` is ``total / (n_classes * class_total)`` where the totals are
+        sums of sample weights, so that weighting a row equals repeating it; in
+        ``partial_fit`` the totals accumulate over all the calls so far.
+        """
+        if y.ndim != 1:  # multilabel: scikit-learn's per-output rule
+            if incremental and self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' is not supported by partial_fit for "
+                    "multilabel targets; pass sample_weight instead."
+                )
+            return compute_sample_weight(self.class_weight, y)
+        codes = np.searchsorted(self.classes_, y)
+        n_classes = len(self.classes_)
+        if self.class_weight == "balanced":
+            totals = np.bincount(codes, weights=sample_weight, minlength=n_classes)
+            if incremental:
+                if not hasattr(self, "_class_totals") or not hasattr(self, "coefs_"):
+                    self._class_totals = np.zeros(n_classes)
+                self._class_totals = self._class_totals + totals
+                totals = self._class_totals
+            seen = totals > 0
+            per_class = np.zeros(n_classes)
+            per_class[seen] = totals.sum() / (seen.sum() * totals[seen])
+            return per_class[codes]
+        unknown = [c for c in self.class_weight if c not in set(self.classes_.tolist())]
+        if unknown:
+            raise ValueError(
+                f"class_weight has labels {unknown} that are not classes of y "
+                f"({self.classes_.tolist()})."
+            )
+        per_class = np.array(
+            [float(self.class_weight.get(c, 1.0)) for c in self.classes_]
+        )
+        return per_class[codes]
 
     def _validation_data(self, X_val, y_val):
         if X_val is None and y_val is None:
@@ -627,9 +658,13 @@ default=None
         self.out_activation_ = (
             "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
         )
+        if not activations and isinstance(self.activation, str):
+            # No hidden layer: MLPClassifier still picks Glorot's factor from it.
+            activations = [self.activation]
         theta = init_params(layout, rng, dtype, activations=activations, init=self.init)
         self.coefs_, self.intercepts_ = layout.views(theta)
         self._best_theta = theta.copy()
+        self._loss_at_best = np.inf
         self.validation_loss_curve_ = None
         self.best_validation_loss_ = None
         if self.solver in _STOCHASTIC_SOLVERS:
@@ -740,9 +775,13 @@ default=None
         n = X_train.shape[0]
         batch_size = self._batch_size(n)
         ws = Workspace(layout.layer_units, batch_size, theta.dtype, acts, dropout)
-        dropout_rng = None
+        train_keys = epoch_keys = batch_keys = None
         if any(rate > 0 for rate in dropout):
+            # Masks keyed by row content: a repeated row sees the same masks as one
+            # row of integer weight (the sample-weight contract holds with dropout).
+            # Its own stream: the epoch salts must not depend on n (shuffling draws).
             dropout_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
+            train_keys = row_keys(X_train, dropout_rng.integers(2**62))
         grad = np.empty_like(theta)
         mean_weight = None if w_train is None else float(w_train.mean())
         is_sparse = sparse.issparse(X_train)
@@ -757,6 +796,9 @@ default=None
                 if self.shuffle:
                     # Same draw as MLPClassifier's sklearn.utils.shuffle(sample_idx).
                     sample_idx = sample_idx[rng.permutation(n)]
+                if train_keys is not None:
+                    epoch_salt = np.uint64(dropout_rng.integers(2**62))
+                    epoch_keys = splitmix64(train_keys ^ epoch_salt)
                 accumulated_loss = 0.0
                 for start in range(0, n, batch_size):
                     stop = min(start + batch_size, n)
@@ -771,6 +813,8 @@ default=None
                     else:
                         batch = slice(start, stop)
                         X_batch, Y_batch = X_train[batch], Y_train[batch]
+                    if epoch_keys is not None:
+                        batch_keys = epoch_keys[batch]
                     if w_train is None:
                         row_scale, l2_scale = 1.0 / m, self.alpha / m
                     else:
@@ -781,7 +825,7 @@ default=None
                         l2_scale = self.alpha / denominator
                     batch_loss = loss_and_gradient(
                         theta, grad, layout, X_batch, Y_batch, row_scale, l2_scale,
-                        acts, self.out_activation_, ws, dropout_rng,
+                        acts, self.out_activation_, ws, batch_keys,
                     )  # fmt: skip
                     accumulated_loss += batch_loss * m
                     optimizer.update(theta, grad)
@@ -850,7 +894,7 @@ default=None
         """
         n = X.shape[0]
         w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-        key = _row_keys(X, rng.randint(np.iinfo(np.int32).max))
+        key = to_unit(row_keys(X, rng.randint(np.iinfo(np.int32).max)))
         if self.out_activation_ == "softmax":
             groups = Y.argmax(axis=1)
         elif self.n_outputs_ == 1:
@@ -903,20 +947,21 @@ default=None
 
     def _update_no_improvement_count(self, theta, stop_on_validation):
         if stop_on_validation:
+            val_loss = self.validation_loss_curve_[-1]
+            best_loss = getattr(self, "_loss_at_best", np.inf)
             if self.early_stopping_metric == "log_loss":
-                # Higher is better below: compare negated losses.
-                last = -self.validation_loss_curve_[-1]
-                previous = self.validation_loss_curve_[:-1]
-                best = -min(previous) if previous else -np.inf
+                last, best = -val_loss, -best_loss  # higher is better below
             else:
-                last = self.validation_scores_[-1]
-                best = self.best_validation_score_
+                last, best = self.validation_scores_[-1], self.best_validation_score_
             if last < best + self.tol:
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
-            if last > best:
+            # Among epochs of equal accuracy keep the one of lowest validation loss
+            # (MLPClassifier keeps the first, often an undertrained one).
+            if last > best or (last == best and val_loss < best_loss):
                 self.best_validation_score_ = self.validation_scores_[-1]
+                self._loss_at_best = val_loss
                 self._best_theta = theta.copy()
         else:
             if self.best_loss_ is None:  # early_stopping in partial_fit
@@ -1067,27 +1112,3 @@ def _check_weights(sample_weight, n_samples, dtype):
     if (weights < 0).any():
         raise ValueError("Negative values in data passed to `sample_weight`.")
     return weights
-
-
-def _row_keys(X, seed):
-    """A pseudo-random key in [0, 1) per row that depends only on the row's content.
-
-    Identical rows get identical keys whatever their position or count, so a
-    split by key treats a repeated row exactly like one weighted row.
-    """
-    salt = int(seed).to_bytes(8, "little")
-    if sparse.issparse(X):
-        X = X.tocsr()
-        rows = [
-            X.indices[a:b].tobytes() + b"|" + X.data[a:b].tobytes()
-            for a, b in zip(X.indptr[:-1], X.indptr[1:])
-        ]
-    else:
-        X = np.ascontiguousarray(X)
-        rows = [row.tobytes() for row in X]
-    keys = {}
-    for row in rows:
-        if row not in keys:
-            digest = hashlib.blake2b(row, key=salt, digest_size=8).digest()
-            keys[row] = int.from_bytes(digest, "little") / 2.0**64
-    return np.array([keys[row] for row in rows])

@@ -36,6 +36,7 @@ from scipy import sparse
 
 from sk_scratchnet._activations import Activation
 from sk_scratchnet._losses import LOSS_AND_DSCORE
+from sk_scratchnet._rowhash import keyed_uniform
 
 
 class ParamLayout:
@@ -171,7 +172,7 @@ def forward(
     intercepts: Sequence[np.ndarray],
     activations: Sequence[Activation],
     ws: Workspace,
-    dropout_rng=None,
+    dropout_keys=None,
 ) -> list[np.ndarray]:
     """Eqs. 1-2 over every layer, writing into the workspace.
 
@@ -183,9 +184,10 @@ def forward(
     activations : list of Activation
         One per hidden layer.
     ws : Workspace
-    dropout_rng : numpy.random.Generator, optional
+    dropout_keys : ndarray of shape (n,), dtype uint64, optional
         When given, inverted dropout is applied to the hidden layers whose rate in
-        ``ws.dropout`` is positive (training only).
+        ``ws.dropout`` is positive (training only); row ``i``'s masks are drawn
+        from ``dropout_keys[i]``, so equal keys give equal masks.
 
     Returns
     -------
@@ -210,20 +212,19 @@ def forward(
             if act.needs_preactivation:
                 np.copyto(ws.preactivations[layer][:n], a)
             act.forward(a, ws.scratch[layer][:n])
-            if dropout_rng is not None and ws.dropout[layer] > 0:
-                a = _drop(a, layer, ws, dropout_rng)
+            if dropout_keys is not None and ws.dropout[layer] > 0:
+                a = _drop(a, layer, ws, dropout_keys)
         inputs.append(a)
         a_prev = a
     return inputs
 
 
-def _drop(a, layer, ws, rng):
+def _drop(a, layer, ws, keys):
     """Inverted dropout: zero units with probability p, scale the rest by 1/(1-p)."""
     n = a.shape[0]
     keep = 1.0 - ws.dropout[layer]
     mask = ws.masks[layer][:n]
-    rng.random(out=mask, dtype=mask.dtype)
-    np.less(mask, keep, out=mask)
+    np.less(keyed_uniform(keys, layer, a.shape[1]), keep, out=mask)
     mask *= 1.0 / keep
     dropped = ws.dropped[layer][:n]
     np.multiply(a, mask, out=dropped)
@@ -297,7 +298,7 @@ def loss_and_gradient(
     activations: Sequence[Activation],
     out_activation: str,
     ws: Workspace,
-    dropout_rng=None,
+    dropout_keys=None,
 ) -> float:
     r"""Compute the objective of one batch and its gradient with respect to theta.
 
@@ -324,8 +325,8 @@ def loss_and_gradient(
     activations : list of Activation
     out_activation : {'softmax', 'logistic'}
     ws : Workspace
-    dropout_rng : numpy.random.Generator, optional
-        Apply dropout with this generator (training only).
+    dropout_keys : ndarray of shape (n,), dtype uint64, optional
+        Apply dropout with masks keyed by these (training only); see ``forward``.
 
     Returns
     -------
@@ -333,7 +334,7 @@ def loss_and_gradient(
     """
     coefs, intercepts = layout.views(theta)
     dcoefs, dintercepts = layout.views(grad)
-    inputs = forward(X, coefs, intercepts, activations, ws, dropout_rng)
+    inputs = forward(X, coefs, intercepts, activations, ws, dropout_keys)
     score = inputs.pop()
     dscore = ws.deltas[-1][: score.shape[0]]
     loss = LOSS_AND_DSCORE[out_activation](score, Y, row_scale, dscore)
@@ -345,7 +346,7 @@ def loss_and_gradient(
         ws,
         dcoefs,
         dintercepts,
-        dropout=dropout_rng is not None,
+        dropout=dropout_keys is not None,
     )
     if l2_scale:
         w = theta[: layout.n_coef]

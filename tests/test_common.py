@@ -10,11 +10,15 @@ CONFIGURATIONS = [
     ScratchMLPClassifier(hidden_layer_sizes=(20, 10), max_iter=100),
     ScratchMLPClassifier(solver="lbfgs", max_iter=100),
     ScratchMLPClassifier(early_stopping=True, max_iter=100),
+    ScratchMLPClassifier(class_weight="balanced", dropout=0.1, max_iter=100),
     ScratchMLPClassifier(
-        class_weight="balanced",
-        dropout=0.1,
-        activation=["gelu", "elu"],
-        hidden_layer_sizes=(16, 8),
+        activation=["gelu", "elu"], hidden_layer_sizes=(16, 8), max_iter=100
+    ),
+    ScratchMLPClassifier(
+        solver="sgd",
+        learning_rate="adaptive",
+        early_stopping=True,
+        early_stopping_metric="log_loss",
         max_iter=100,
     ),
 ]

@@ -460,6 +460,23 @@ def test_predict_score_equals_forward_output(act_name, hidden):
 
 
 # ------------------------------------------------------------------- dropout
+KEYS = np.random.default_rng(7).integers(0, 2**63, size=32).astype(np.uint64)
+
+
+def test_dropout_masks_are_keyed_by_row():
+    # Rows with equal keys get equal masks (the sample-weight contract), rows with
+    # different keys get different ones.
+    rng = np.random.default_rng(0)
+    net = Net(rng, "relu", (40,), "multiclass", n=6, dropout=[0.5])
+    keys = KEYS[[0, 1, 0, 2, 1, 3]]
+    net.loss_grad(dropout_keys=keys)
+    mask = net.ws.masks[0][:6]
+    assert_array_equal(mask[0], mask[2])
+    assert_array_equal(mask[1], mask[4])
+    assert not np.array_equal(mask[0], mask[1])
+    assert not np.array_equal(mask[3], mask[5])
+
+
 @pytest.mark.parametrize("act_name", ["relu", "tanh", "gelu", "identity"])
 @pytest.mark.parametrize("kind", KINDS)
 def test_dropout_gradient_check_with_a_fixed_mask(act_name, kind):
@@ -468,16 +485,14 @@ def test_dropout_gradient_check_with_a_fixed_mask(act_name, kind):
     row_scale = _row_scale(rng, "weights", 8)
 
     def loss_grad(theta):
-        # A generator seeded identically for every evaluation draws the same mask.
-        return net.loss_grad(
-            theta, row_scale=row_scale, dropout_rng=np.random.default_rng(42)
-        )
+        # Masks are keyed by the row keys: the same keys draw the same masks.
+        return net.loss_grad(theta, row_scale=row_scale, dropout_keys=KEYS[:8])
 
     loss, grad = loss_grad(net.theta)
     numeric = _numeric_gradient(lambda t: loss_grad(t)[0], net.theta)
     assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
 
-    # Dropout did change the network, and without a generator it is off.
+    # Dropout did change the network, and without keys it is off.
     loss_off, _ = net.loss_grad(row_scale=row_scale)
     assert abs(loss - loss_off) > 1e-6
     assert loss_off == net.loss_grad(row_scale=row_scale, ws=net.workspace(8))[0]
@@ -493,9 +508,9 @@ def test_dropout_only_on_layers_with_a_positive_rate():
     net = Net(rng, "relu", (5, 4), "multiclass", n=6, dropout=[0.0, 0.5])
     assert net.ws.masks[0] is None
     assert net.ws.masks[1] is not None
-    _, grad = net.loss_grad(dropout_rng=np.random.default_rng(1))
+    _, grad = net.loss_grad(dropout_keys=KEYS[:6])
     numeric = _numeric_gradient(
-        lambda t: net.loss_grad(t, dropout_rng=np.random.default_rng(1))[0], net.theta
+        lambda t: net.loss_grad(t, dropout_keys=KEYS[:6])[0], net.theta
     )
     assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
 
@@ -510,7 +525,8 @@ def test_inverted_dropout_is_unbiased(dtype):
     coefs, intercepts = layout.views(theta)
     X = np.repeat(rng.normal(size=(1, 3)), n, axis=0).astype(dtype)
     ws = Workspace(layout.layer_units, n, dtype, acts, [rate])
-    inputs = forward(X, coefs, intercepts, acts, ws, np.random.default_rng(0))
+    keys = np.arange(n, dtype=np.uint64)
+    inputs = forward(X, coefs, intercepts, acts, ws, keys)
     dropped = inputs[1]
     assert dropped.dtype == dtype
     undropped = ws.outputs[0][:n]
