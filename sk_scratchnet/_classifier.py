@@ -31,6 +31,12 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from sk_scratchnet._activations import ACTIVATIONS
+from sk_scratchnet._callbacks import (
+    CALLBACK_STATE,
+    CallbackSupportMixin,
+    FitReporter,
+    with_callbacks,
+)
 from sk_scratchnet._losses import log_loss, output_log_proba, output_proba
 from sk_scratchnet._network import (
     ParamLayout,
@@ -56,7 +62,7 @@ def _is_stochastic(estimator):
     return True
 
 
-class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
+class ScratchMLPClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
     r"""Multi-layer perceptron classifier written from scratch in NumPy.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the
@@ -354,6 +360,7 @@ default='constant'
         self.early_stopping_metric = early_stopping_metric
 
     # ------------------------------------------------------------------ fitting
+    @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
         """Fit the model to data matrix X and target(s) y.
@@ -383,6 +390,7 @@ default=None
         return self._fit(X, y, sample_weight, incremental=False, val=(X_val, y_val))
 
     @available_if(_is_stochastic)
+    @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one epoch over the given data.
@@ -412,8 +420,10 @@ default=None
         try:
             return self._fit_unguarded(X, y, sample_weight, incremental, classes, val)
         except Exception:
+            keep = {k: self.__dict__[k] for k in CALLBACK_STATE if k in self.__dict__}
             self.__dict__.clear()
             self.__dict__.update(snapshot)
+            self.__dict__.update(keep)
             raise
 
     def _fit_unguarded(self, X, y, sample_weight, incremental, classes, val):
@@ -447,12 +457,13 @@ default=None
         # floating-point warnings of a diverging run are noise.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self.solver == "lbfgs":
-                self._fit_lbfgs(X, Y, weights, net)
+                self._fit_lbfgs(X, Y, y, sample_weight, weights, net)
             else:
                 val_data = self._validation_data(X_val=val[0], y_val=val[1])
                 self._fit_stochastic(
-                    X, Y, y, weights, net, rng, dropout, incremental, val_data
-                )
+                    X, Y, sample_weight, weights, net, rng, dropout, incremental,
+                    val_data,
+                )  # fmt: skip
         self._check_finite(theta, self.loss_)
         return self
 
@@ -680,8 +691,9 @@ default=None
                 self.best_validation_score_ = None
 
     # ----------------------------------------------------------------- solvers
-    def _fit_lbfgs(self, X, Y, weights, net):
+    def _fit_lbfgs(self, X, Y, y, sample_weight, weights, net):
         layout, theta, acts = net
+        reporter = FitReporter(self, X, lambda: y, sample_weight, self.max_iter)
         n = X.shape[0]
         ws = Workspace(layout.layer_units, n, X.dtype, acts)
         grad = np.empty_like(theta)
@@ -700,9 +712,16 @@ default=None
         def report(intermediate_result):
             if self.verbose:
                 print(f"Iteration {report.it}, loss = {intermediate_result.fun:.8f}")
+            self.n_iter_ = report.it
             report.it += 1
+            stop = reporter.epoch_end()
+            if stop:
+                report.stopped = True
+                raise StopIteration  # scipy ends the run with status 99
+            reporter.epoch_begin()
 
-        report.it = 1
+        report.it, report.stopped = 1, False
+        reporter.epoch_begin()
         try:
             result = scipy.optimize.minimize(
                 fun,
@@ -718,7 +737,7 @@ default=None
             self.n_iter_ = report.it - 1
             self.loss_ = fun(theta.astype(np.float64))[0]
             return
-        if result.status != 0:
+        if result.status != 0 and not report.stopped:
             message = result.message
             if isinstance(message, bytes):
                 message = message.decode("latin1")
@@ -732,6 +751,7 @@ default=None
         self.n_iter_ = min(int(result.nit), self.max_iter)
         theta[...] = result.x
         self.loss_ = float(result.fun)
+        reporter.fit_end()
 
     def _make_optimizer(self, n_params, dtype):
         if self.solver == "sgd":
@@ -751,7 +771,9 @@ default=None
             self.epsilon,
         )
 
-    def _fit_stochastic(self, X, Y, y, weights, net, rng, dropout, incremental, val):
+    def _fit_stochastic(
+        self, X, Y, sample_weight, weights, net, rng, dropout, incremental, val
+    ):
         layout, theta, acts = net
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(layout.size, theta.dtype)
@@ -760,11 +782,15 @@ default=None
             )
         optimizer, schedule = self._optimizer, self._schedule
 
-        X_train, Y_train, w_train = X, Y, weights
+        X_train, Y_train, w_train, sw_train = X, Y, weights, sample_weight
         # One epoch over a chunk has no room for a held-out split: partial_fit
         # trains on all it is given (MLPClassifier raises instead).
         if self.early_stopping and val is None and not incremental:
-            X_train, Y_train, w_train, val = self._split_validation(X, Y, weights, rng)
+            X_train, Y_train, w_train, val, train_rows = self._split_validation(
+                X, Y, weights, rng
+            )
+            if sample_weight is not None:
+                sw_train = np.asarray(sample_weight)[train_rows]
         monitor = val is not None
         stop_on_validation = self.early_stopping and monitor
         if monitor and self.validation_loss_curve_ is None:
@@ -790,9 +816,17 @@ default=None
         y_buf = np.empty((batch_size, Y_train.shape[1]), dtype=Y_train.dtype)
         sample_idx = np.arange(n)
 
+        reporter = FitReporter(
+            self,
+            X_train,
+            lambda: self._label_binarizer.inverse_transform(Y_train),
+            sw_train,
+            1 if incremental else self.max_iter,
+        )
         self.n_iter_ = 0
         try:
             for _ in range(self.max_iter):
+                reporter.epoch_begin()
                 if self.shuffle:
                     # Same draw as MLPClassifier's sklearn.utils.shuffle(sample_idx).
                     sample_idx = sample_idx[rng.permutation(n)]
@@ -841,6 +875,8 @@ default=None
                     self._record_validation(val, theta)
                 self._update_no_improvement_count(theta, stop_on_validation)
                 schedule.epoch_end(optimizer, self.t_, self.n_iter_)
+                if reporter.epoch_end():
+                    break  # a callback asked to stop: not a convergence failure
 
                 if self._no_improvement_count > self.n_iter_no_change:
                     if stop_on_validation:
@@ -872,6 +908,7 @@ default=None
 
         if stop_on_validation:
             theta[...] = self._best_theta
+        reporter.fit_end()
 
     def _batch_size(self, n):
         if self.batch_size == "auto":
@@ -924,7 +961,7 @@ default=None
         Y_val = Y[val]
         y_val = self._label_binarizer.inverse_transform(Y_val)
         w_train = None if weights is None else weights[train]
-        return X[train], Y[train], w_train, (X[val], y_val, Y_val, w_val)
+        return X[train], Y[train], w_train, (X[val], y_val, Y_val, w_val), train
 
     def _record_validation(self, val, theta):
         X_val, y_val, Y_val, w_val = val

@@ -1,0 +1,110 @@
+"""Glue to scikit-learn's callback protocol (``sklearn.callback``, scikit-learn >= 1.9).
+
+The estimator reports one task per ``fit`` call and one subtask per epoch (or per
+L-BFGS iteration), so that ``ProgressBar`` draws a bar over epochs,
+``ScoringMonitor`` scores a frozen copy of the model after every epoch, and any
+callback can ask training to stop by returning ``True`` from ``on_fit_task_end``.
+On an older scikit-learn the hooks are no-ops and ``set_callbacks`` is absent.
+"""
+
+from __future__ import annotations
+
+try:  # scikit-learn >= 1.9 (experimental API)
+    from sklearn.callback import CallbackSupportMixin, with_callbacks
+except ImportError:  # pragma: no cover - exercised only on scikit-learn < 1.9
+
+    class CallbackSupportMixin:
+        """Stand-in without callbacks: the context it returns does nothing."""
+
+        def _init_callback_context(self, *args, **kwargs):
+            return _NullContext()
+
+    def with_callbacks(method):
+        """Return ``method`` unchanged (no callbacks to tear down)."""
+        return method
+
+
+class _NullContext:
+    def subcontext(self, *args, **kwargs):
+        return self
+
+    def call_on_fit_task_begin(self, **kwargs):
+        return None
+
+    def call_on_fit_task_end(self, **kwargs):
+        return False
+
+
+# Attributes the callback machinery keeps on the estimator during ``fit``; a
+# failed fit restores the estimator's state but must leave these for teardown.
+CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+
+
+class FitReporter:
+    """Report a fit and its epochs to the estimator's callbacks.
+
+    Parameters
+    ----------
+    estimator : ScratchMLPClassifier
+        The estimator being fitted; its ``coefs_``/``intercepts_`` are the live
+        weights.
+    X : array-like
+        The training data the epochs see.
+    labels : callable
+        Returns the training labels (original classes); only called when the
+        estimator has callbacks.
+    sample_weight : array-like or None
+        Passed to the callbacks as metadata (e.g. to ``ScoringMonitor``'s scorer).
+    max_subtasks : int or None
+        Upper bound on the number of epochs reported.
+    """
+
+    def __init__(self, estimator, X, labels, sample_weight, max_subtasks):
+        self.estimator = estimator
+        self.active = bool(getattr(estimator, "_skl_callbacks", None))
+        self.context = estimator._init_callback_context(max_subtasks=max_subtasks)
+        if not self.active:
+            return
+        self.kwargs = {
+            "estimator": estimator,
+            "X": X,
+            "y": labels(),
+            "metadata": {}
+            if sample_weight is None
+            else {"sample_weight": sample_weight},
+        }
+        self.context.call_on_fit_task_begin(**self.kwargs)
+        self._epoch = None
+
+    def _snapshot(self):
+        est = self.estimator
+        return {
+            "coefs_": [c.copy() for c in est.coefs_],
+            "intercepts_": [b.copy() for b in est.intercepts_],
+            "n_iter_": est.n_iter_,
+        }
+
+    def epoch_begin(self):
+        """Open the subtask of the next epoch."""
+        if self.active:
+            self._epoch = self.context.subcontext(task_name="epoch")
+            self._epoch.call_on_fit_task_begin(
+                **self.kwargs, reconstruction_attributes=self._snapshot
+            )
+
+    def epoch_end(self) -> bool:
+        """Close the epoch's subtask; True when a callback asks to stop."""
+        if not self.active or self._epoch is None:
+            return False
+        stop = self._epoch.call_on_fit_task_end(
+            **self.kwargs, reconstruction_attributes=self._snapshot
+        )
+        self._epoch = None
+        return bool(stop)
+
+    def fit_end(self):
+        """Close the root task; the estimator is fitted as it stands."""
+        if self.active:
+            self.context.call_on_fit_task_end(
+                **self.kwargs, reconstruction_attributes={}
+            )
