@@ -37,7 +37,12 @@ def _tasks():
         (
             "spiral (train), sgd (100,)",
             spiral,
-            {"solver": "sgd", "learning_rate_init": 0.5, "max_iter": 1000},
+            {
+                "solver": "sgd",
+                "learning_rate_init": 0.5,
+                "max_iter": 1000,
+                "n_iter_no_change": 50,
+            },
         ),
     ]
 

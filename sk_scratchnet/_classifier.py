@@ -8,6 +8,7 @@ sample weights, and the epoch/batch loop.  The mathematics lives in
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from numbers import Integral, Real
@@ -416,7 +417,7 @@ default=None
 
     def _fit(self, X, y, sample_weight, *, incremental, classes=None, val=(None, None)):
         # A fit that fails leaves a previously fitted model exactly as it was.
-        snapshot = self.__dict__.copy()
+        snapshot = {k: _copy_state(v) for k, v in self.__dict__.items()}
         try:
             return self._fit_unguarded(X, y, sample_weight, incremental, classes, val)
         except Exception:
@@ -518,19 +519,21 @@ default=None
         return X
 
     def _validate_training_data(self, X, y, incremental, first_pass, classes):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            dtype=(np.float64, np.float32),
-            reset=first_pass,
-        )
+        # Finite values near the float maximum can make the finiteness check's
+        # sum overflow; it then checks element-wise, so the warning is noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=["csr", "csc"],
+                multi_output=True,
+                dtype=(np.float64, np.float32),
+                reset=first_pass,
+            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        y_type = type_of_target(y)
+        y_type = _checked_target_type(y)
         if y_type == "multiclass-multioutput":
             raise ValueError(
                 "Multiclass-multioutput targets are not supported; y must be 1-D "
@@ -679,16 +682,19 @@ default=None
         self.validation_loss_curve_ = None
         self.best_validation_loss_ = None
         if self.solver in _STOCHASTIC_SOLVERS:
-            self.loss_curve_ = []
-            self._no_improvement_count = 0
-            if self.early_stopping:
-                self.validation_scores_ = []
-                self.best_validation_score_ = -np.inf
-                self.best_loss_ = None
-            else:
-                self.best_loss_ = np.inf
-                self.validation_scores_ = None
-                self.best_validation_score_ = None
+            self._init_stochastic_state()
+
+    def _init_stochastic_state(self):
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
 
     # ----------------------------------------------------------------- solvers
     def _fit_lbfgs(self, X, Y, y, sample_weight, weights, net):
@@ -775,6 +781,8 @@ default=None
         self, X, Y, sample_weight, weights, net, rng, dropout, incremental, val
     ):
         layout, theta, acts = net
+        if not hasattr(self, "loss_curve_"):  # warm start from an lbfgs fit
+            self._init_stochastic_state()
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(layout.size, theta.dtype)
             self._schedule = LearningRateSchedule(
@@ -1021,45 +1029,64 @@ default=None
 
     # --------------------------------------------------------------- predicting
     def _decision_scores(self, X):
-        """Raw output scores (Eq. 2) of validated ``X``, chunk by chunk."""
+        """Raw output scores (Eq. 2) of validated ``X``."""
+        return self._predict_rows(X, lambda score: score, self.n_outputs_)
+
+    def _predict_rows(self, X, transform, n_columns):
+        """``transform(score)`` of validated ``X``, a chunk of rows at a time.
+
+        Chunks bound the extra memory of a huge predict to one chunk of hidden
+        activations; every array is local, so concurrent calls share nothing.
+        """
         acts = [ACTIVATIONS[name] for name in self._activation_names()]
         n = X.shape[0]
         widest = max(c.shape[1] for c in self.coefs_)
         chunk = max(1, _PREDICT_CHUNK_ELEMENTS // widest)
-        if n <= chunk:
-            return predict_score(X, self.coefs_, self.intercepts_, acts)
-        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
-        scores = np.empty((n, self.n_outputs_), dtype=dtype)
-        for start in range(0, n, chunk):
-            stop = min(start + chunk, n)
-            scores[start:stop] = predict_score(
-                X[start:stop], self.coefs_, self.intercepts_, acts
-            )
-        return scores
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            if n <= chunk:
+                out = transform(predict_score(X, self.coefs_, self.intercepts_, acts))
+                _check_finite_output(out)
+                return out
+            out = None
+            for start in range(0, n, chunk):
+                stop = min(start + chunk, n)
+                part = transform(
+                    predict_score(X[start:stop], self.coefs_, self.intercepts_, acts)
+                )
+                _check_finite_output(part)
+                if out is None:
+                    out = np.empty((n, n_columns), dtype=part.dtype)
+                out[start:stop] = part
+        return out
 
     def _activation_names(self):
         n_hidden = len(self.coefs_) - 1
         act = self.activation
         return [act] * n_hidden if isinstance(act, str) else list(act)
 
-    def _validated_scores(self, X):
+    def _validated_input(self, X):
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=False,
-        )
-        with np.errstate(over="ignore", under="ignore"):
-            return self._decision_scores(X)
+        # Finite values near the float maximum can make the finiteness check's
+        # sum overflow; it then checks element-wise, so the warning is noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return validate_data(
+                self,
+                X,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
+                reset=False,
+            )
 
-    def _proba_from_scores(self, score):
+    def _n_proba_columns(self):
+        return 2 if self.n_outputs_ == 1 else self.n_outputs_
+
+    def _proba_from_scores(self, score, log=False):
         if self.out_activation_ == "logistic" and self.n_outputs_ == 1:
             # sigma(-z) rather than 1 - sigma(z): no cancellation to exact zeros,
             # so that log(predict_proba) matches predict_log_proba.
             score = np.hstack([-score, score])
-        return output_proba(score, self.out_activation_)
+        if log:
+            return output_log_proba(score, self.out_activation_)
         return output_proba(score, self.out_activation_)
 
     def _labels_from_proba(self, proba):
@@ -1096,7 +1123,8 @@ default=None
             Softmax (multiclass), ``[1 - p, p]`` (binary) or one probability per
             label (multilabel).
         """
-        return self._proba_from_scores(self._validated_scores(X))
+        X = self._validated_input(X)
+        return self._predict_rows(X, self._proba_from_scores, self._n_proba_columns())
 
     def predict_log_proba(self, X):
         """Log of the probability estimates, finite for every input.
@@ -1114,10 +1142,11 @@ default=None
         log_proba : ndarray of shape (n_samples, n_classes)
             The log-probabilities, columns ordered as ``classes_``.
         """
-        score = self._validated_scores(X)
-        if self.out_activation_ == "logistic" and self.n_outputs_ == 1:
-            score = np.hstack([-score, score])
-        return output_log_proba(score, self.out_activation_)
+        X = self._validated_input(X)
+        return self._predict_rows(
+            X, lambda score: self._proba_from_scores(score, log=True),
+            self._n_proba_columns(),
+        )  # fmt: skip
 
     def __sklearn_tags__(self):
         """Declare sparse input and multilabel support."""
@@ -1149,3 +1178,41 @@ def _check_weights(sample_weight, n_samples, dtype):
     if (weights < 0).any():
         raise ValueError("Negative values in data passed to `sample_weight`.")
     return weights
+
+
+def _check_finite_output(values):
+    if not np.isfinite(values).all():
+        raise ValueError(
+            "The network's output is not finite for some rows: the input values are "
+            "too large for the fitted weights. Scale the features (e.g. with "
+            "sklearn.preprocessing.StandardScaler) before fitting and predicting."
+        )
+
+
+def _copy_state(value):
+    """Copy what a fit mutates in place (curves, optimizer state) for a rollback."""
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, SGD | Adam | LearningRateSchedule):
+        return copy.deepcopy(value)
+    return value
+
+
+def _checked_target_type(y):
+    """Type of target of ``y``, with a clear error for unusable label types."""
+    if y.dtype.kind == "O":
+        kinds = {type(label) for label in np.ravel(y)}
+        if any(label is None for label in np.ravel(y)):
+            raise ValueError("y contains None; every sample needs a class label.")
+        if any(issubclass(k, str) for k in kinds) and not all(
+            issubclass(k, str) for k in kinds
+        ):
+            raise ValueError(
+                "y mixes label types (strings and numbers/bools): "
+                f"{sorted(k.__name__ for k in kinds)}. Use labels of one type."
+            )
+    try:
+        check_classification_targets(y)
+        return type_of_target(y)
+    except TypeError as exc:
+        raise ValueError(f"y has labels that cannot be compared: {exc}.") from exc
