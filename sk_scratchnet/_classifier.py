@@ -50,8 +50,10 @@ from sk_scratchnet._optimizers import SGD, Adam, LearningRateSchedule
 from sk_scratchnet._rowhash import row_keys, splitmix64, to_unit
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
-# Rows per chunk at predict time: bounds the extra memory of a huge predict.
-_PREDICT_CHUNK_ELEMENTS = 1 << 22
+# Hidden-activation elements per chunk of rows at predict time (1 MiB of float64):
+# a chunk's activations stay in cache between layers, which makes large predicts
+# about twice as fast as one pass over all rows, and bounds the extra memory.
+_PREDICT_CHUNK_ELEMENTS = 1 << 17
 
 
 def _is_stochastic(estimator):
@@ -156,9 +158,10 @@ default='constant'
         Maximum number of loss evaluations of ``lbfgs``.
 
     class_weight : dict, 'balanced' or None, default=None
-        Weights of the classes, ``{label: weight}``; ``'balanced'`` uses
-        ``n_samples / (n_classes * np.bincount(y))``.  Multiplied with
-        ``sample_weight``.
+        Weights of the classes, ``{label: weight}``; ``'balanced'`` gives class
+        ``c`` the weight ``total / (n_classes * total_c)`` where the totals are sums
+        of sample weights (row counts without them; accumulated over the calls in
+        ``partial_fit``).  Multiplied with ``sample_weight``.
 
     dropout : float or array-like of float, default=0.0
         Inverted-dropout rate of each hidden layer during training (one value
@@ -465,7 +468,8 @@ default=None
                     X, Y, sample_weight, weights, net, rng, dropout, incremental,
                     val_data,
                 )  # fmt: skip
-        self._check_finite(theta, self.loss_)
+        # loss_ is missing only when an interrupt came before the first epoch ended
+        self._check_finite(theta, getattr(self, "loss_", 0.0))
         return self
 
     # --------------------------------------------------------------- validation
@@ -547,12 +551,27 @@ default=None
                     "classes must be passed on the first call to partial_fit."
                 )
             else:
-                self._label_binarizer = LabelBinarizer().fit(np.asarray(classes))
+                classes = np.asarray(classes)
+                if classes.ndim != 1 or type_of_target(classes) == "continuous":
+                    raise ValueError(
+                        "classes must be a 1-D array of class labels, got "
+                        f"{classes.dtype} values of shape {classes.shape} (sample "
+                        "weights go by keyword: sample_weight=...)."
+                    )
+                self._label_binarizer = LabelBinarizer().fit(classes)
             self._set_classes()
         elif first_pass and not incremental:
             self._label_binarizer = LabelBinarizer().fit(y)
             self._set_classes()
         else:
+            if incremental and classes is not None:
+                given = np.unique(np.asarray(classes))
+                if not np.array_equal(given, np.unique(self.classes_)):
+                    raise ValueError(
+                        f"`classes={given.tolist()!r}` is not the same as on the "
+                        f"first call to partial_fit ({self.classes_.tolist()!r}). "
+                        "(sample weights go by keyword: sample_weight=...)"
+                    )
             seen = unique_labels(y)
             if self.warm_start and not incremental:
                 if set(seen) != set(self.classes_):
@@ -1065,7 +1084,20 @@ default=None
         return [act] * n_hidden if isinstance(act, str) else list(act)
 
     def _validated_input(self, X):
-        check_is_fitted(self)
+        if "coefs_" not in self.__dict__:
+            check_is_fitted(self)  # raises NotFittedError
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float64, np.float32)
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and "feature_names_in_" not in self.__dict__
+            and np.isfinite(X).all()
+        ):
+            # What validate_data would return unchanged, without its overhead
+            # (it dominates the latency of small predicts).
+            return X
         # Finite values near the float maximum can make the finiteness check's
         # sum overflow; it then checks element-wise, so the warning is noise.
         with np.errstate(over="ignore", invalid="ignore"):
@@ -1120,8 +1152,9 @@ default=None
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Softmax (multiclass), ``[1 - p, p]`` (binary) or one probability per
-            label (multilabel).
+            Softmax (multiclass), ``[sigma(-z), sigma(z)]`` (binary) or one
+            probability per label (multilabel); clipped to ``[tiny, 1 - eps/2]``
+            so that ``log(proba)`` equals :meth:`predict_log_proba`.
         """
         X = self._validated_input(X)
         return self._predict_rows(X, self._proba_from_scores, self._n_proba_columns())

@@ -101,9 +101,17 @@ def output_log_proba(score: np.ndarray, out_activation: str) -> np.ndarray:
 
 
 def output_proba(score: np.ndarray, out_activation: str) -> np.ndarray:
-    """Probabilities of the output layer, ``exp(output_log_proba(score))``."""
-    log_proba = output_log_proba(score, out_activation)
-    return np.exp(log_proba, out=log_proba)
+    """Probabilities of the output layer, clipped like :func:`output_log_proba`.
+
+    Equal to ``exp(output_log_proba(score))`` up to rounding, computed directly
+    (softmax or sigmoid, then one clip) because it is the hot path of predict.
+    """
+    info = np.finfo(score.dtype)
+    if out_activation == "softmax":
+        proba = softmax(score)
+        return np.maximum(proba, info.tiny, out=proba)
+    proba = logistic(score)
+    return np.clip(proba, info.tiny, 1 - info.epsneg, out=proba)
 
 
 def softmax_cross_entropy(

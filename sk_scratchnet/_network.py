@@ -164,6 +164,8 @@ class Workspace:
             np.empty_like(a) if rate > 0 else None
             for a, rate in zip(self.outputs[:-1], dropout)
         ]
+        # L2 term of the gradient, allocated on first use (size of all weights)
+        self.l2_buffer = None
 
 
 def forward(
@@ -351,28 +353,13 @@ def loss_and_gradient(
     if l2_scale:
         w = theta[: layout.n_coef]
         loss += 0.5 * l2_scale * float(w @ w)
-        _axpy(l2_scale, w, grad[: layout.n_coef])
+        # dW += l2_scale * W for every layer at once, through a reused buffer (a
+        # BLAS axpy would be one pass, but its threads spin badly on busy cores).
+        if ws.l2_buffer is None or ws.l2_buffer.shape != w.shape:
+            ws.l2_buffer = np.empty_like(w)
+        np.multiply(w, l2_scale, out=ws.l2_buffer)
+        grad[: layout.n_coef] += ws.l2_buffer
     return loss
-
-
-def _axpy(a: float, x: np.ndarray, y: np.ndarray) -> None:
-    """``y += a * x`` in one pass and no temporary (BLAS axpy when available)."""
-    if x.dtype == np.float64:
-        _blas_axpy64(x, y, a=a)
-    elif x.dtype == np.float32:
-        _blas_axpy32(x, y, a=a)
-    else:  # pragma: no cover - the estimator only builds float32/float64 networks
-        y += a * x
-
-
-def _make_axpy(dtype):
-    from scipy.linalg import get_blas_funcs
-
-    return get_blas_funcs("axpy", dtype=dtype)
-
-
-_blas_axpy64 = _make_axpy(np.float64)
-_blas_axpy32 = _make_axpy(np.float32)
 
 
 def predict_score(

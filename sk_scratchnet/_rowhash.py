@@ -33,14 +33,23 @@ def row_keys(X, seed: int) -> np.ndarray:
     keys : ndarray of shape (n_samples,), dtype uint64
     """
     salt = int(seed).to_bytes(8, "little")
+    # Hash the canonical sparse form of every row (sorted column indices of the
+    # non-zeros, then their values, with -0.0 folded into 0.0), so that dense and
+    # sparse copies of the same data give the same keys.
     if sparse.issparse(X):
-        X = X.tocsr()
+        X = sparse.csr_matrix(X, copy=True)
+        X.sum_duplicates()
+        X.eliminate_zeros()
+        X.sort_indices()
         rows = [
-            X.indices[a:b].tobytes() + b"|" + X.data[a:b].tobytes()
+            _canonical(X.indices[a:b], X.data[a:b])
             for a, b in zip(X.indptr[:-1], X.indptr[1:])
         ]
     else:
-        rows = [row.tobytes() for row in np.ascontiguousarray(X)]
+        rows = []
+        for row in np.asarray(X):
+            nonzero = np.flatnonzero(row)
+            rows.append(_canonical(nonzero, row[nonzero]))
     cache = {}
     keys = np.empty(len(rows), dtype=np.uint64)
     for i, row in enumerate(rows):
@@ -50,6 +59,12 @@ def row_keys(X, seed: int) -> np.ndarray:
             key = cache[row] = int.from_bytes(digest, "little")
         keys[i] = key
     return keys
+
+
+def _canonical(indices, values):
+    return (
+        np.asarray(indices, dtype=np.int64).tobytes() + b"|" + (values + 0.0).tobytes()
+    )
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
