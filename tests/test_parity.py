@@ -18,7 +18,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
-import sk_scratchnet._classifier as classifier_module
+import sk_scratchnet._solvers as solvers_module
 from sk_scratchnet import ScratchMLPClassifier
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -622,7 +622,7 @@ def test_early_stopping_split_keeps_duplicates_together():
 
 # ------------------------------------------------- interruption, divergence
 def _interrupt_at_third_call(monkeypatch):
-    real = classifier_module.loss_and_gradient
+    real = solvers_module.loss_and_gradient
     calls = []
 
     def interrupting(*args, **kwargs):
@@ -631,7 +631,7 @@ def _interrupt_at_third_call(monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(classifier_module, "loss_and_gradient", interrupting)
+    monkeypatch.setattr(solvers_module, "loss_and_gradient", interrupting)
 
 
 def _assert_usable(clf, X, y):
@@ -701,7 +701,7 @@ def test_divergence_raises_and_keeps_the_previous_model():
 def _poison_gradient_from_call(monkeypatch, first_bad_call):
     # Simulate a numerical blow-up: from this call on the gradient is NaN, so the
     # weights become non-finite and the epoch ends with the divergence error.
-    real = classifier_module.loss_and_gradient
+    real = solvers_module.loss_and_gradient
     calls = []
 
     def poisoned(theta, grad, *args, **kwargs):
@@ -711,7 +711,7 @@ def _poison_gradient_from_call(monkeypatch, first_bad_call):
             grad[...] = np.nan
         return loss
 
-    monkeypatch.setattr(classifier_module, "loss_and_gradient", poisoned)
+    monkeypatch.setattr(solvers_module, "loss_and_gradient", poisoned)
 
 
 def _public_state(est):
