@@ -57,15 +57,22 @@ class ParamLayout:
         self.n_layers = len(self.coef_shapes)
         self.n_coef = int(self.offsets[self.n_layers])
         self.size = int(self.offsets[-1])
+        # The training loop asks for the views of the same two arrays (theta and
+        # its gradient) every batch: keep them instead of rebuilding the lists.
+        self._recent = []
 
     def views(self, theta: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Return ``(coefs, intercepts)`` as views into ``theta``."""
+        for array, cached in self._recent:
+            if array is theta:
+                return cached
         o, k = self.offsets, self.n_layers
         coefs = [
             theta[o[i] : o[i + 1]].reshape(shape)
             for i, shape in enumerate(self.coef_shapes)
         ]
         intercepts = [theta[o[k + i] : o[k + i + 1]] for i in range(k)]
+        self._recent = [(theta, (coefs, intercepts)), *self._recent[:1]]
         return coefs, intercepts
 
     def pack(self, coefs, intercepts, dtype) -> np.ndarray:
