@@ -151,19 +151,17 @@ class SolverMixin:
         n = X_train.shape[0]
         batch_size = self._batch_size(n)
         ws = Workspace(layout.layer_units, batch_size, theta.dtype, acts, dropout)
-        train_keys = epoch_keys = batch_keys = None
+        train_keys = epoch_keys = None
         if any(rate > 0 for rate in dropout):
             # Masks keyed by row content: a repeated row sees the same masks as one
             # row of integer weight (the sample-weight contract holds with dropout).
             # Its own stream: the epoch salts must not depend on n (shuffling draws).
             dropout_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
             train_keys = row_keys(X_train, dropout_rng.integers(2**62))
-        grad = np.empty_like(theta)
-        mean_weight = None if w_train is None else float(w_train.mean())
-        is_sparse = sparse.issparse(X_train)
-        if self.shuffle and not is_sparse:
-            x_buf = np.empty((batch_size, X_train.shape[1]), dtype=X_train.dtype)
-        y_buf = np.empty((batch_size, Y_train.shape[1]), dtype=Y_train.dtype)
+        batches = _BatchLoop(
+            X_train, Y_train, w_train, self.alpha, batch_size, self.shuffle, net,
+            self.out_activation_, ws, optimizer,
+        )  # fmt: skip
         sample_idx = np.arange(n)
 
         reporter = FitReporter(
@@ -183,39 +181,9 @@ class SolverMixin:
                 if train_keys is not None:
                     epoch_salt = np.uint64(dropout_rng.integers(2**62))
                     epoch_keys = splitmix64(train_keys ^ epoch_salt)
-                accumulated_loss = 0.0
-                for start in range(0, n, batch_size):
-                    stop = min(start + batch_size, n)
-                    m = stop - start
-                    if self.shuffle:
-                        batch = sample_idx[start:stop]
-                        if is_sparse:
-                            X_batch = X_train[batch]
-                        else:
-                            X_batch = np.take(X_train, batch, 0, x_buf[:m], "clip")
-                        Y_batch = np.take(Y_train, batch, 0, y_buf[:m], "clip")
-                    else:
-                        batch = slice(start, stop)
-                        X_batch, Y_batch = X_train[batch], Y_train[batch]
-                    if epoch_keys is not None:
-                        batch_keys = epoch_keys[batch]
-                    if w_train is None:
-                        row_scale, l2_scale = 1.0 / m, self.alpha / m
-                    else:
-                        # Unbiased estimate of sum(s L) / sum(s): rows scaled by
-                        # s_i / (m * mean(s)); equals 1 / m without weights.
-                        denominator = m * mean_weight
-                        row_scale = w_train[batch] / denominator
-                        l2_scale = self.alpha / denominator
-                    batch_loss = loss_and_gradient(
-                        theta, grad, layout, X_batch, Y_batch, row_scale, l2_scale,
-                        acts, self.out_activation_, ws, batch_keys,
-                    )  # fmt: skip
-                    accumulated_loss += batch_loss * m
-                    optimizer.update(theta, grad)
-
+                epoch_loss = batches.run_epoch(sample_idx, epoch_keys)
                 self.n_iter_ += 1
-                self.loss_ = accumulated_loss / n
+                self.loss_ = epoch_loss
                 self._check_finite(theta, self.loss_)
                 self.t_ += n
                 self.loss_curve_.append(self.loss_)
@@ -368,3 +336,66 @@ class SolverMixin:
                 f"learning_rate_init (now {self.learning_rate_init}) or scale the "
                 "input features, e.g. with sklearn.preprocessing.StandardScaler."
             )
+
+
+class _BatchLoop:
+    """One epoch of mini-batch steps over fixed training data (the inner loop).
+
+    Holds what every batch reuses: the gather buffers of shuffled batches, the
+    flat gradient, the workspace and the optimizer.  Without sample weights a
+    batch of ``m`` rows has ``row_scale = 1/m`` and ``l2_scale = alpha/m``
+    (MLPClassifier's objective); with weights ``s`` the rows are scaled by
+    ``s_i / (m * mean(s))`` and the penalty by ``alpha / (m * mean(s))``, an
+    unbiased estimate of ``sum(s L) / sum(s) + alpha/(2 sum(s)) ||W||^2``.
+    """
+
+    def __init__(
+        self, X, Y, weights, alpha, batch_size, shuffle, net, out_activation, ws,
+        optimizer,
+    ):  # fmt: skip
+        self.X, self.Y, self.weights = X, Y, weights
+        self.alpha, self.batch_size, self.shuffle = alpha, batch_size, shuffle
+        self.layout, self.theta, self.acts = net
+        self.out_activation, self.ws, self.optimizer = out_activation, ws, optimizer
+        self.grad = np.empty_like(self.theta)
+        self.mean_weight = None if weights is None else float(weights.mean())
+        self.is_sparse = sparse.issparse(X)
+        if shuffle and not self.is_sparse:
+            self.x_buf = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
+        self.y_buf = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
+
+    def run_epoch(self, sample_idx, epoch_keys=None):
+        """Take one optimizer step per batch; return the epoch's mean batch loss."""
+        X, Y, w, theta, grad = self.X, self.Y, self.weights, self.theta, self.grad
+        n, batch_size = X.shape[0], self.batch_size
+        batch_keys = None
+        accumulated_loss = 0.0
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            m = stop - start
+            if self.shuffle:
+                # One gather per batch into a reused buffer, no fresh copies.
+                batch = sample_idx[start:stop]
+                if self.is_sparse:
+                    X_batch = X[batch]
+                else:
+                    X_batch = np.take(X, batch, 0, self.x_buf[:m], "clip")
+                Y_batch = np.take(Y, batch, 0, self.y_buf[:m], "clip")
+            else:
+                batch = slice(start, stop)
+                X_batch, Y_batch = X[batch], Y[batch]
+            if epoch_keys is not None:
+                batch_keys = epoch_keys[batch]
+            if w is None:
+                row_scale, l2_scale = 1.0 / m, self.alpha / m
+            else:
+                denominator = m * self.mean_weight
+                row_scale = w[batch] / denominator
+                l2_scale = self.alpha / denominator
+            batch_loss = loss_and_gradient(
+                theta, grad, self.layout, X_batch, Y_batch, row_scale, l2_scale,
+                self.acts, self.out_activation, self.ws, batch_keys,
+            )  # fmt: skip
+            accumulated_loss += batch_loss * m
+            self.optimizer.update(theta, grad)
+        return accumulated_loss / n
