@@ -25,7 +25,6 @@ import os
 import string
 import traceback
 import warnings
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -35,9 +34,9 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
-from sklearn.exceptions import ConvergenceWarning
 
 from sk_scratchnet import ScratchMLPClassifier
+from tests._helpers import strict_warnings
 
 FUZZ = {
     "deadline": None,
@@ -86,15 +85,6 @@ EXTREME_WORDS = (
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-
-
-@contextmanager
-def strict_warnings():
-    """RuntimeWarning becomes an error; ConvergenceWarning is expected."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("error", RuntimeWarning)
-        yield
 
 
 @st.composite

@@ -23,10 +23,11 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 
 import sk_scratchnet
 from sk_scratchnet import ScratchMLPClassifier
+from tests._helpers import strict_warnings
 
 SOLVERS = ["adam", "sgd", "lbfgs"]
 ACTIVATIONS = [
@@ -43,14 +44,6 @@ ACTIVATIONS = [
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-
-
-@contextmanager
-def strict_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("error", RuntimeWarning)
-        yield
 
 
 def make_data(n_samples=150, n_features=5, n_classes=3, seed=0):
