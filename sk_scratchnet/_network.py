@@ -38,6 +38,8 @@ from sk_scratchnet._activations import Activation
 from sk_scratchnet._losses import LOSS_AND_DSCORE
 from sk_scratchnet._rowhash import keyed_uniform
 
+_L2_BLOCK = 1 << 16
+
 
 class ParamLayout:
     """Where each layer's ``W`` and ``b`` sit inside the flat vector ``theta``.
@@ -171,7 +173,7 @@ class Workspace:
             np.empty_like(a) if rate > 0 else None
             for a, rate in zip(self.outputs[:-1], dropout)
         ]
-        # L2 term of the gradient, allocated on first use (size of all weights)
+        # L2 term of the gradient, a block at a time, allocated on first use
         self.l2_buffer = None
 
 
@@ -360,12 +362,16 @@ def loss_and_gradient(
     if l2_scale:
         w = theta[: layout.n_coef]
         loss += 0.5 * l2_scale * float(w @ w)
-        # dW += l2_scale * W for every layer at once, through a reused buffer (a
-        # BLAS axpy would be one pass, but its threads spin badly on busy cores).
-        if ws.l2_buffer is None or ws.l2_buffer.shape != w.shape:
-            ws.l2_buffer = np.empty_like(w)
-        np.multiply(w, l2_scale, out=ws.l2_buffer)
-        grad[: layout.n_coef] += ws.l2_buffer
+        # dW += l2_scale * W for all layers, a block at a time through one small
+        # reused buffer: no temporary the size of the weights.
+        dw = grad[: layout.n_coef]
+        block = min(w.shape[0], _L2_BLOCK)
+        if ws.l2_buffer is None or ws.l2_buffer.shape[0] < block:
+            ws.l2_buffer = np.empty(block, dtype=w.dtype)
+        for start in range(0, w.shape[0], block):
+            part = ws.l2_buffer[: min(block, w.shape[0] - start)]
+            np.multiply(w[start : start + block], l2_scale, out=part)
+            dw[start : start + block] += part
     return loss
 
 
