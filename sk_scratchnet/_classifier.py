@@ -582,7 +582,9 @@ default=None
                     "`y` has classes not in `self.classes_`. `self.classes_` has "
                     f"{self.classes_}. 'y' has {seen}."
                 )
-        Y = self._label_binarizer.transform(y).astype(X.dtype, copy=False)
+        # Kept as bool (1 byte per entry, like MLPClassifier); batches are cast to
+        # the network's dtype as they are used.
+        Y = self._label_binarizer.transform(y).astype(bool)
         return X, Y, y
 
     def _set_classes(self):

@@ -43,6 +43,7 @@ class SolverMixin:
         layout, theta, acts = net
         reporter = FitReporter(self, X, lambda: y, sample_weight, self.max_iter)
         n = X.shape[0]
+        Y_float = Y.astype(theta.dtype)
         ws = Workspace(layout.layer_units, n, X.dtype, acts)
         grad = np.empty_like(theta)
         total = n if weights is None else float(weights.sum())
@@ -52,7 +53,7 @@ class SolverMixin:
         def fun(x):
             theta[...] = x
             loss = loss_and_gradient(
-                theta, grad, layout, X, Y, row_scale, l2_scale, acts,
+                theta, grad, layout, X, Y_float, row_scale, l2_scale, acts,
                 self.out_activation_, ws,
             )  # fmt: skip
             return loss, grad.astype(np.float64)
@@ -278,6 +279,7 @@ class SolverMixin:
             )
         Y_val = Y[val]
         y_val = self._label_binarizer.inverse_transform(Y_val)
+        Y_val = Y_val.astype(X.dtype)
         w_train = None if weights is None else weights[train]
         return X[train], Y[train], w_train, (X[val], y_val, Y_val, w_val), train
 
@@ -362,7 +364,9 @@ class _BatchLoop:
         self.is_sparse = sparse.issparse(X)
         if shuffle and not self.is_sparse:
             self.x_buf = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
-        self.y_buf = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
+        # targets are stored as bool; each batch is cast into this buffer
+        self.y_buf = np.empty((batch_size, Y.shape[1]), dtype=self.theta.dtype)
+        self.y_raw = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
 
     def run_epoch(self, sample_idx, epoch_keys=None):
         """Take one optimizer step per batch; return the epoch's mean batch loss."""
@@ -380,10 +384,12 @@ class _BatchLoop:
                     X_batch = X[batch]
                 else:
                     X_batch = np.take(X, batch, 0, self.x_buf[:m], "clip")
-                Y_batch = np.take(Y, batch, 0, self.y_buf[:m], "clip")
+                Y_raw = np.take(Y, batch, 0, self.y_raw[:m], "clip")
             else:
                 batch = slice(start, stop)
-                X_batch, Y_batch = X[batch], Y[batch]
+                X_batch, Y_raw = X[batch], Y[batch]
+            Y_batch = self.y_buf[:m]
+            np.copyto(Y_batch, Y_raw)
             if epoch_keys is not None:
                 batch_keys = epoch_keys[batch]
             if w is None:
