@@ -37,23 +37,10 @@ class Dataset:
 
 
 def make_spiral(n_per_class=100, n_classes=3, noise=0.2, seed=0):
-    """The CS231n spiral: ``n_classes`` arms of ``n_per_class`` 2-D points.
+    """The seed's spiral, from the package (imported late: see the path fallback)."""
+    from sk_scratchnet._datasets import make_spiral as package_spiral
 
-    Arm ``k`` has radius growing linearly from 0 to 1 while its angle sweeps
-    ``[4k, 4k + 4]`` radians plus Gaussian noise of scale ``noise``.
-    """
-    rng = np.random.default_rng(seed)
-    X = np.empty((n_per_class * n_classes, 2))
-    y = np.empty(n_per_class * n_classes, dtype=np.int64)
-    for k in range(n_classes):
-        rows = slice(k * n_per_class, (k + 1) * n_per_class)
-        radius = np.linspace(0.0, 1.0, n_per_class)
-        angle = np.linspace(4.0 * k, 4.0 * (k + 1), n_per_class)
-        angle += noise * rng.standard_normal(n_per_class)
-        X[rows, 0] = radius * np.sin(angle)
-        X[rows, 1] = radius * np.cos(angle)
-        y[rows] = k
-    return X, y
+    return package_spiral(n_per_class, n_classes, noise=noise, random_state=seed)
 
 
 def _split(name, X, y, test_size):

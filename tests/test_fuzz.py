@@ -36,6 +36,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
 from sk_scratchnet import ScratchMLPClassifier
+from sk_scratchnet._activations import ACTIVATIONS as ALL_ACTIVATIONS
 from tests._helpers import strict_warnings
 
 FUZZ = {
@@ -53,16 +54,7 @@ FUZZ = {
 }
 
 SOLVERS = ["adam", "sgd", "lbfgs"]
-ACTIVATIONS = [
-    "relu",
-    "tanh",
-    "logistic",
-    "identity",
-    "leaky_relu",
-    "elu",
-    "softplus",
-    "gelu",
-]
+ACTIVATIONS = sorted(ALL_ACTIVATIONS)
 SPARSE_FORMATS = ["csr", "csc", "coo", "lil", "dok", "bsr", "dia"]
 NUMPY_DIR = os.path.dirname(np.__file__)
 

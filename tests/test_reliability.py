@@ -27,19 +27,11 @@ from sklearn.exceptions import NotFittedError
 
 import sk_scratchnet
 from sk_scratchnet import ScratchMLPClassifier
+from sk_scratchnet._activations import ACTIVATIONS as ALL_ACTIVATIONS
 from tests._helpers import strict_warnings
 
 SOLVERS = ["adam", "sgd", "lbfgs"]
-ACTIVATIONS = [
-    "relu",
-    "tanh",
-    "logistic",
-    "identity",
-    "leaky_relu",
-    "elu",
-    "softplus",
-    "gelu",
-]
+ACTIVATIONS = sorted(ALL_ACTIVATIONS)
 
 # --------------------------------------------------------------------------
 # helpers
