@@ -9,6 +9,7 @@ sample weights, and the epoch/batch loop.  The mathematics lives in
 from __future__ import annotations
 
 import copy
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -379,7 +380,8 @@ default='constant'
 default=None
             A validation set: monitored every epoch (``validation_scores_``,
             ``validation_loss_curve_``) and, with ``early_stopping=True``, used
-            instead of the internal ``validation_fraction`` split.
+            instead of the internal ``validation_fraction`` split.  Stochastic
+            solvers only (``lbfgs`` warns and ignores it).
         y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
             Labels of ``X_val``.
 
@@ -458,6 +460,13 @@ default=None
         # floating-point warnings of a diverging run are noise.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self.solver == "lbfgs":
+                if val[0] is not None or val[1] is not None:
+                    warnings.warn(
+                        "X_val/y_val are only used by the stochastic solvers "
+                        "('sgd', 'adam'); solver='lbfgs' ignores them.",
+                        UserWarning,
+                        stacklevel=4,
+                    )
                 self._fit_lbfgs(X, Y, y, sample_weight, weights, net)
             else:
                 val_data = self._validation_data(X_val=val[0], y_val=val[1])
@@ -465,8 +474,6 @@ default=None
                     X, Y, sample_weight, weights, net, rng, dropout, incremental,
                     val_data,
                 )  # fmt: skip
-        # loss_ is missing only when an interrupt came before the first epoch ended
-        self._check_finite(theta, getattr(self, "loss_", 0.0))
         return self
 
     # --------------------------------------------------------------- validation
@@ -487,8 +494,7 @@ default=None
         return [int(s) for s in sizes]
 
     def _checked_activations(self, n_hidden):
-        act = self.activation
-        names = [act] * n_hidden if isinstance(act, str) else list(act)
+        names = self._activation_names(n_hidden)
         if len(names) != n_hidden:
             raise ValueError(
                 f"activation has {len(names)} entries but there are {n_hidden} "
@@ -713,7 +719,8 @@ default=None
         Chunks bound the extra memory of a huge predict to one chunk of hidden
         activations; every array is local, so concurrent calls share nothing.
         """
-        acts = [ACTIVATIONS[name] for name in self._activation_names()]
+        names = self._activation_names(len(self.coefs_) - 1)
+        acts = [ACTIVATIONS[name] for name in names]
         n = X.shape[0]
         widest = max(c.shape[1] for c in self.coefs_)
         chunk = max(1, _PREDICT_CHUNK_ELEMENTS // widest)
@@ -734,8 +741,8 @@ default=None
                 out[start:stop] = part
         return out
 
-    def _activation_names(self):
-        n_hidden = len(self.coefs_) - 1
+    def _activation_names(self, n_hidden):
+        """``activation`` as one name per hidden layer."""
         act = self.activation
         return [act] * n_hidden if isinstance(act, str) else list(act)
 

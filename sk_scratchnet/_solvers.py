@@ -85,6 +85,7 @@ class SolverMixin:
             warnings.warn("Training interrupted by user.", stacklevel=3)
             self.n_iter_ = report.it - 1
             self.loss_ = fun(theta.astype(np.float64))[0]
+            self._check_finite(theta, self.loss_)
             return
         if result.status != 0 and not report.stopped:
             message = result.message
@@ -100,6 +101,7 @@ class SolverMixin:
         self.n_iter_ = min(int(result.nit), self.max_iter)
         theta[...] = result.x
         self.loss_ = float(result.fun)
+        self._check_finite(theta, self.loss_)
         reporter.fit_end()
 
     def _make_optimizer(self, n_params, dtype):
@@ -191,7 +193,7 @@ class SolverMixin:
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
                 if monitor:
-                    self._record_validation(val, theta)
+                    self._record_validation(val)
                 self._update_no_improvement_count(theta, stop_on_validation)
                 schedule.epoch_end(optimizer, self.t_, self.n_iter_)
                 if reporter.epoch_end():
@@ -224,6 +226,7 @@ class SolverMixin:
                     )
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", stacklevel=4)
+            self._check_finite(theta)  # the interrupted epoch may have diverged
 
         if stop_on_validation:
             theta[...] = self._best_theta
@@ -283,7 +286,7 @@ class SolverMixin:
         w_train = None if weights is None else weights[train]
         return X[train], Y[train], w_train, (X[val], y_val, Y_val, w_val), train
 
-    def _record_validation(self, val, theta):
+    def _record_validation(self, val):
         X_val, y_val, Y_val, w_val = val
         score = self._decision_scores(X_val)
         proba = self._proba_from_scores(score)
@@ -330,7 +333,7 @@ class SolverMixin:
             if self.loss_curve_[-1] < self.best_loss_:
                 self.best_loss_ = self.loss_curve_[-1]
 
-    def _check_finite(self, theta, loss):
+    def _check_finite(self, theta, loss=0.0):
         if not (math.isfinite(loss) and np.isfinite(theta).all()):
             raise ValueError(
                 "Training diverged: the loss or the weights became non-finite (NaN "

@@ -28,19 +28,11 @@ from sklearn.preprocessing import StandardScaler
 
 from sk_scratchnet import ScratchMLPClassifier
 from sk_scratchnet._datasets import make_spiral
+from tests._helpers import make_data
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 SOLVERS = ["adam", "sgd", "lbfgs"]
-
-
-def make_data(n_samples=60, n_features=4, n_classes=3, seed=0):
-    """Separable-ish Gaussian blobs, one centre per class."""
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(scale=3.0, size=(n_classes, n_features))
-    y = np.arange(n_samples) % n_classes
-    X = centres[y] + rng.normal(size=(n_samples, n_features))
-    return X, y
 
 
 def small(**params):
@@ -633,3 +625,11 @@ def test_max_iter_warning_is_a_convergence_warning():
     X, y = make_data()
     with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
         small(max_iter=2).fit(X, y)
+
+
+def test_lbfgs_warns_that_it_ignores_a_validation_set():
+    X, y = make_data()
+    clf = ScratchMLPClassifier(hidden_layer_sizes=(5,), solver="lbfgs", random_state=0)
+    with pytest.warns(UserWarning, match="lbfgs"):
+        clf.fit(X, y, X_val=X[:10], y_val=y[:10])
+    assert clf.validation_loss_curve_ is None

@@ -20,6 +20,7 @@ from sklearn.neural_network import MLPClassifier
 
 import sk_scratchnet._solvers as solvers_module
 from sk_scratchnet import ScratchMLPClassifier
+from tests import _helpers
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -30,11 +31,7 @@ LBFGS_RTOL, LBFGS_ATOL = 1e-6, 1e-8
 
 
 def make_data(n_samples=60, n_features=4, n_classes=3, seed=0):
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(scale=2.0, size=(n_classes, n_features))
-    y = np.arange(n_samples) % n_classes
-    X = centres[y] + rng.normal(size=(n_samples, n_features))
-    return X, y
+    return _helpers.make_data(n_samples, n_features, n_classes, seed, scale=2.0)
 
 
 def make_target(kind, n_samples=60, seed=1):
