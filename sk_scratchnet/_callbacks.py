@@ -45,9 +45,9 @@ class FitReporter:
 
     Parameters
     ----------
-    estimator : ScratchMLPClassifier
+    estimator : BaseScratchMLP
         The estimator being fitted; its ``coefs_``/``intercepts_`` are the live
-        weights.
+        weights (views into the network's ``theta``).
     X : array-like
         The training data the epochs see.
     labels : callable
@@ -75,27 +75,30 @@ class FitReporter:
         }
         self.context.call_on_fit_task_begin(**self.kwargs)
         self._epoch = None
+        self.n_iter = 0
 
     def _snapshot(self):
         est = self.estimator
         return {
             "coefs_": [c.copy() for c in est.coefs_],
             "intercepts_": [b.copy() for b in est.intercepts_],
-            "n_iter_": est.n_iter_,
+            "n_iter_": self.n_iter,
         }
 
-    def epoch_begin(self):
-        """Open the subtask of the next epoch."""
+    def epoch_begin(self, n_iter: int):
+        """Open the subtask of the next epoch, after ``n_iter`` epochs done."""
         if self.active:
+            self.n_iter = n_iter
             self._epoch = self.context.subcontext(task_name="epoch")
             self._epoch.call_on_fit_task_begin(
                 **self.kwargs, reconstruction_attributes=self._snapshot
             )
 
-    def epoch_end(self) -> bool:
-        """Close the epoch's subtask; True when a callback asks to stop."""
+    def epoch_end(self, n_iter: int) -> bool:
+        """Close the epoch's subtask (``n_iter`` epochs done); True to stop."""
         if not self.active or self._epoch is None:
             return False
+        self.n_iter = n_iter
         stop = self._epoch.call_on_fit_task_end(
             **self.kwargs, reconstruction_attributes=self._snapshot
         )

@@ -30,15 +30,6 @@ def check_weights(sample_weight, n_samples, dtype):
     return weights
 
 
-def check_finite_output(values):
-    if not np.isfinite(values).all():
-        raise ValueError(
-            "The network's output is not finite for some rows: the input values are "
-            "too large for the fitted weights. Scale the features (e.g. with "
-            "sklearn.preprocessing.StandardScaler) before fitting and predicting."
-        )
-
-
 def checked_target_type(y):
     """Type of target of ``y``, with a clear error for unusable label types."""
     if y.dtype.kind == "O":

@@ -1,69 +1,29 @@
-r"""ScratchMLPClassifier: the scikit-learn estimator around the NumPy network.
+r"""ScratchMLPClassifier: labels, class weights and probabilities.
 
-This module is the glue: parameter and data validation, label encoding,
-sample weights, and the epoch/batch loop.  The mathematics lives in
-:mod:`sk_scratchnet._network`, :mod:`sk_scratchnet._losses`,
-:mod:`sk_scratchnet._activations` and :mod:`sk_scratchnet._optimizers`.
+The shared estimator machinery (parameters, fitting, rollback, raw prediction) is
+in :mod:`sk_scratchnet._base`; this module turns class labels into the network's
+targets and raw scores into probabilities and labels.
 """
 
 from __future__ import annotations
 
-import copy
-import warnings
-from numbers import Integral, Real
-
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import (
-    type_of_target,
-    unique_labels,
-)
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.multiclass import unique_labels
+from sklearn.utils.validation import column_or_1d, validate_data
 
-from sk_scratchnet._activations import ACTIVATIONS
-from sk_scratchnet._callbacks import (
-    CALLBACK_STATE,
-    CallbackSupportMixin,
-    with_callbacks,
-)
-from sk_scratchnet._checks import (
-    check_finite_output,
-    check_weights,
-    checked_target_type,
-)
-from sk_scratchnet._losses import output_log_proba, output_proba
-from sk_scratchnet._network import (
-    ParamLayout,
-    init_params,
-    predict_score,
-)
-from sk_scratchnet._optimizers import SGD, Adam, LearningRateSchedule
-from sk_scratchnet._solvers import SolverMixin
-
-_STOCHASTIC_SOLVERS = ("sgd", "adam")
-# Hidden-activation elements per chunk of rows at predict time (1 MiB of float64):
-# a chunk's activations stay in cache between layers, which makes large predicts
-# about twice as fast as one pass over all rows, and bounds the extra memory.
-_PREDICT_CHUNK_ELEMENTS = 1 << 17
+from sk_scratchnet._base import BaseScratchMLP, _is_stochastic
+from sk_scratchnet._callbacks import with_callbacks
+from sk_scratchnet._checks import check_weights, checked_target_type
+from sk_scratchnet._heads import get_head, head_of_output
 
 
-def _is_stochastic(estimator):
-    if estimator.solver not in _STOCHASTIC_SOLVERS:
-        raise AttributeError(
-            "partial_fit is only available for stochastic optimizers. "
-            f"{estimator.solver} is not stochastic."
-        )
-    return True
-
-
-class ScratchMLPClassifier(
-    ClassifierMixin, CallbackSupportMixin, SolverMixin, BaseEstimator
-):
+class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
     r"""Multi-layer perceptron classifier written from scratch in NumPy.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the
@@ -78,9 +38,10 @@ class ScratchMLPClassifier(
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
 
-    activation : {'relu', 'tanh', 'logistic', 'identity', 'leaky_relu', 'elu', \
-'gelu', 'softplus'} or list of str, default='relu'
-        Activation of the hidden layers; a list gives one per hidden layer.
+    activation : str or list of str, default='relu'
+        Activation of the hidden layers, one of ``'relu'``, ``'tanh'``,
+        ``'logistic'``, ``'identity'``, ``'leaky_relu'``, ``'elu'``, ``'gelu'``,
+        ``'softplus'``; a list gives one per hidden layer.
 
     solver : {'adam', 'sgd', 'lbfgs'}, default='adam'
         The optimizer: Adam, mini-batch SGD with momentum, or full-batch L-BFGS
@@ -94,8 +55,7 @@ class ScratchMLPClassifier(
         Mini-batch size for the stochastic solvers; ``'auto'`` is
         ``min(200, n_samples)``.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, \
-default='constant'
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, default='constant'
         Learning-rate schedule for ``sgd`` and ``adam`` (``MLPClassifier`` applies
         it to ``sgd`` only): ``'invscaling'`` is
         ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the number of
@@ -264,41 +224,8 @@ default='constant'
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "activation": [StrOptions(set(ACTIVATIONS)), list, tuple],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Real, {np.inf}),
-        ],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        **BaseScratchMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
-        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
-        "init": [StrOptions({"glorot", "he"})],
         "early_stopping_metric": [StrOptions({"accuracy", "log_loss"})],
     }
 
@@ -333,33 +260,35 @@ default='constant'
         init="glorot",
         early_stopping_metric="accuracy",
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            init=init,
+            early_stopping_metric=early_stopping_metric,
+        )
         self.class_weight = class_weight
-        self.dropout = dropout
-        self.init = init
-        self.early_stopping_metric = early_stopping_metric
 
     # ------------------------------------------------------------------ fitting
     @with_callbacks
@@ -395,7 +324,7 @@ default=None
     @available_if(_is_stochastic)
     @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
 
         Parameters
@@ -404,11 +333,12 @@ default=None
             The input data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The target values.
-        classes : array-like of shape (n_classes,), default=None
-            All the classes that may ever appear; required on the first call
-            (except for multilabel indicator ``y``), ignored afterwards.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, as in :meth:`fit`.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that may ever appear; required on the first call
+            (except for multilabel indicator ``y``), checked against
+            ``classes_`` afterwards.
 
         Returns
         -------
@@ -417,115 +347,8 @@ default=None
         """
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _fit(self, X, y, sample_weight, *, incremental, classes=None, val=(None, None)):
-        # A fit that fails leaves a previously fitted model exactly as it was.
-        snapshot = {k: _copy_state(v) for k, v in self.__dict__.items()}
-        try:
-            return self._fit_unguarded(X, y, sample_weight, incremental, classes, val)
-        except Exception:
-            keep = {k: self.__dict__[k] for k in CALLBACK_STATE if k in self.__dict__}
-            self.__dict__.clear()
-            self.__dict__.update(snapshot)
-            self.__dict__.update(keep)
-            raise
-
-    def _fit_unguarded(self, X, y, sample_weight, incremental, classes, val):
-        hidden = self._checked_hidden_layer_sizes()
-        activations = self._checked_activations(len(hidden))
-        dropout = self._checked_dropout(len(hidden))
-        first_pass = not hasattr(self, "coefs_") or (
-            not self.warm_start and not incremental
-        )
-        if not first_pass:
-            # Continue in the network's own precision.
-            X = self._cast_like_model(X)
-        X, Y, y = self._validate_training_data(X, y, incremental, first_pass, classes)
-        weights = self._training_weights(sample_weight, X, y, incremental)
-        layer_units = [X.shape[1], *hidden, Y.shape[1]]
-        layout = ParamLayout(layer_units)
-        rng = check_random_state(self.random_state)
-        if first_pass:
-            self._initialize(layout, rng, X.dtype, activations)
-        elif [c.shape for c in self.coefs_] != layout.coef_shapes:
-            raise ValueError(
-                "warm_start/partial_fit needs the same network: the fitted layers "
-                f"{[c.shape for c in self.coefs_]} do not match {layout.coef_shapes} "
-                "(hidden_layer_sizes or the number of classes changed)."
-            )
-        theta = layout.pack(self.coefs_, self.intercepts_, X.dtype)
-        self.coefs_, self.intercepts_ = layout.views(theta)
-        hidden_acts = [ACTIVATIONS[name] for name in activations]
-        net = (layout, theta, hidden_acts)
-        # Divergence is detected explicitly (non-finite loss or weights), so the
-        # floating-point warnings of a diverging run are noise.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if self.solver == "lbfgs":
-                if val[0] is not None or val[1] is not None:
-                    warnings.warn(
-                        "X_val/y_val are only used by the stochastic solvers "
-                        "('sgd', 'adam'); solver='lbfgs' ignores them.",
-                        UserWarning,
-                        stacklevel=4,
-                    )
-                self._fit_lbfgs(X, Y, y, sample_weight, weights, net)
-            else:
-                val_data = self._validation_data(X_val=val[0], y_val=val[1])
-                self._fit_stochastic(
-                    X, Y, sample_weight, weights, net, rng, dropout, incremental,
-                    val_data,
-                )  # fmt: skip
-        return self
-
-    # --------------------------------------------------------------- validation
-    def _checked_hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        if not hasattr(sizes, "__iter__"):
-            sizes = [sizes]
-        sizes = list(sizes)
-        if any(
-            isinstance(s, bool | np.bool_) or not isinstance(s, Integral | np.integer)
-            for s in sizes
-        ):
-            raise ValueError(
-                f"hidden_layer_sizes must contain positive integers, got {sizes}."
-            )
-        if any(s <= 0 for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
-        return [int(s) for s in sizes]
-
-    def _checked_activations(self, n_hidden):
-        names = self._activation_names(n_hidden)
-        if len(names) != n_hidden:
-            raise ValueError(
-                f"activation has {len(names)} entries but there are {n_hidden} "
-                "hidden layers; give one name, or one per hidden layer."
-            )
-        for name in names:
-            if name not in ACTIVATIONS:
-                raise ValueError(
-                    f"Unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}."
-                )
-        return names
-
-    def _checked_dropout(self, n_hidden):
-        rates = np.asarray(self.dropout, dtype=float)
-        if rates.ndim == 0:
-            rates = np.full(n_hidden, float(rates))
-        if rates.shape != (n_hidden,) or not np.all((rates >= 0) & (rates < 1)):
-            raise ValueError(
-                "dropout must be a float in [0, 1) or one such value per hidden "
-                f"layer ({n_hidden}), got {self.dropout!r}."
-            )
-        return [float(r) for r in rates]
-
-    def _cast_like_model(self, X):
-        dtype = self.coefs_[0].dtype
-        if hasattr(X, "dtype") and X.dtype in (np.float32, np.float64):
-            if X.dtype != dtype:
-                return X.astype(dtype)
-        return X
-
-    def _validate_training_data(self, X, y, incremental, first_pass, classes):
+    # ------------------------------------------------------------------ targets
+    def _validate_targets(self, X, y, *, incremental, first_pass, classes):
         # Finite values near the float maximum can make the finiteness check's
         # sum overflow; it then checks element-wise, so the warning is noise.
         with np.errstate(over="ignore", invalid="ignore"):
@@ -555,11 +378,10 @@ default=None
                 )
             else:
                 classes = np.asarray(classes)
-                if classes.ndim != 1 or type_of_target(classes) == "continuous":
+                if classes.ndim != 1:
                     raise ValueError(
-                        "classes must be a 1-D array of class labels, got "
-                        f"{classes.dtype} values of shape {classes.shape} (sample "
-                        "weights go by keyword: sample_weight=...)."
+                        "classes must be a 1-D array of class labels, got shape "
+                        f"{classes.shape}."
                     )
                 self._label_binarizer = LabelBinarizer().fit(classes)
             self._set_classes()
@@ -572,8 +394,7 @@ default=None
                 if not np.array_equal(given, np.unique(self.classes_)):
                     raise ValueError(
                         f"`classes={given.tolist()!r}` is not the same as on the "
-                        f"first call to partial_fit ({self.classes_.tolist()!r}). "
-                        "(sample weights go by keyword: sample_weight=...)"
+                        f"first call to partial_fit ({self.classes_.tolist()!r})."
                     )
             seen = unique_labels(y)
             if self.warm_start and not incremental:
@@ -667,13 +488,7 @@ default=None
             return None
         if X_val is None or y_val is None:
             raise ValueError("X_val and y_val must be given together.")
-        X_val = validate_data(
-            self,
-            X_val,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=False,
-        )
+        X_val = self._validated_X_val(X_val)
         y_val = np.asarray(y_val)
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val)
@@ -687,91 +502,22 @@ default=None
         Y_val = self._label_binarizer.transform(y_val)
         return X_val, y_val, Y_val.astype(self.coefs_[0].dtype), None
 
-    # ------------------------------------------------------------ initialising
-    def _initialize(self, layout, rng, dtype, activations):
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.n_outputs_ = layout.layer_units[-1]
-        self.n_layers_ = len(layout.layer_units)
-        self.out_activation_ = (
-            "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
-        )
-        if not activations and isinstance(self.activation, str):
-            # No hidden layer: MLPClassifier still picks Glorot's factor from it.
-            activations = [self.activation]
-        theta = init_params(layout, rng, dtype, activations=activations, init=self.init)
-        self.coefs_, self.intercepts_ = layout.views(theta)
-        self._best_theta = theta.copy()
-        self._loss_at_best = np.inf
-        self.validation_loss_curve_ = None
-        self.best_validation_loss_ = None
-        if self.solver in _STOCHASTIC_SOLVERS:
-            self._init_stochastic_state()
+    def _head(self):
+        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        return get_head("log_loss" if multiclass else "binary_log_loss")
+
+    def _validation_groups(self, y):
+        # stratified by class; multilabel rows are not stratified
+        return y if y.ndim == 1 else None
+
+    def _validation_metric(self, y_val, w_val):
+        def accuracy(score):
+            labels = self._labels_from_proba(self._proba_from_scores(score))
+            return accuracy_score(y_val, labels, sample_weight=w_val)
+
+        return accuracy
 
     # --------------------------------------------------------------- predicting
-    def _decision_scores(self, X):
-        """Raw output scores (Eq. 2) of validated ``X``."""
-        return self._predict_rows(X, lambda score: score, self.n_outputs_)
-
-    def _predict_rows(self, X, transform, n_columns):
-        """``transform(score)`` of validated ``X``, a chunk of rows at a time.
-
-        Chunks bound the extra memory of a huge predict to one chunk of hidden
-        activations; every array is local, so concurrent calls share nothing.
-        """
-        names = self._activation_names(len(self.coefs_) - 1)
-        acts = [ACTIVATIONS[name] for name in names]
-        n = X.shape[0]
-        widest = max(c.shape[1] for c in self.coefs_)
-        chunk = max(1, _PREDICT_CHUNK_ELEMENTS // widest)
-        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            if n <= chunk:
-                out = transform(predict_score(X, self.coefs_, self.intercepts_, acts))
-                check_finite_output(out)
-                return out
-            out = None
-            for start in range(0, n, chunk):
-                stop = min(start + chunk, n)
-                part = transform(
-                    predict_score(X[start:stop], self.coefs_, self.intercepts_, acts)
-                )
-                check_finite_output(part)
-                if out is None:
-                    out = np.empty((n, n_columns), dtype=part.dtype)
-                out[start:stop] = part
-        return out
-
-    def _activation_names(self, n_hidden):
-        """``activation`` as one name per hidden layer."""
-        act = self.activation
-        return [act] * n_hidden if isinstance(act, str) else list(act)
-
-    def _validated_input(self, X):
-        if "coefs_" not in self.__dict__:
-            check_is_fitted(self)  # raises NotFittedError
-        if (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and X.dtype in (np.float64, np.float32)
-            and X.shape[0] > 0
-            and X.shape[1] == self.n_features_in_
-            and "feature_names_in_" not in self.__dict__
-            and np.isfinite(X).all()
-        ):
-            # What validate_data would return unchanged, without its overhead
-            # (it dominates the latency of small predicts).
-            return X
-        # Finite values near the float maximum can make the finiteness check's
-        # sum overflow; it then checks element-wise, so the warning is noise.
-        with np.errstate(over="ignore", invalid="ignore"):
-            return validate_data(
-                self,
-                X,
-                accept_sparse=["csr", "csc"],
-                dtype=(np.float64, np.float32),
-                reset=False,
-            )
-
     def _n_proba_columns(self):
         return 2 if self.n_outputs_ == 1 else self.n_outputs_
 
@@ -780,9 +526,8 @@ default=None
             # sigma(-z) rather than 1 - sigma(z): no cancellation to exact zeros,
             # so that log(predict_proba) matches predict_log_proba.
             score = np.hstack([-score, score])
-        if log:
-            return output_log_proba(score, self.out_activation_)
-        return output_proba(score, self.out_activation_)
+        head = head_of_output(self.out_activation_)
+        return head.log_link(score) if log else head.link(score)
 
     def _labels_from_proba(self, proba):
         if self.out_activation_ == "logistic" and self.n_outputs_ > 1:
@@ -845,17 +590,7 @@ default=None
         )  # fmt: skip
 
     def __sklearn_tags__(self):
-        """Declare sparse input and multilabel support."""
+        """Declare multilabel support (sparse input: see the base class)."""
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
         tags.classifier_tags.multi_label = True
         return tags
-
-
-def _copy_state(value):
-    """Copy what a fit mutates in place (curves, optimizer state) for a rollback."""
-    if isinstance(value, list):
-        return list(value)
-    if isinstance(value, SGD | Adam | LearningRateSchedule):
-        return copy.deepcopy(value)
-    return value

@@ -1,4 +1,4 @@
-r"""Output layers and the cross-entropy loss, fused with their gradient.
+r"""Output-layer losses fused with their gradient, and the output links.
 
 The seed's output is :math:`p = \mathrm{softmax}(\mathrm{score})` (Eq. 3) with the
 loss :math:`L = -\frac1n \sum_i \log p_{i, y_i}` (Eq. 4), whose gradient with
@@ -13,7 +13,14 @@ Two numerical habits the seed omits:
 * the loss is computed from the log-softmax / ``logaddexp``, never as
   ``log(clip(p))``, so it is exact and finite for any score.
 
-Weights: every function takes ``row_scale``, either a scalar (``1 / n``) or one
+Regression uses the identity output with half the squared error,
+:math:`L_i = \frac12 \sum_j (z_{ij} - y_{ij})^2`, and the exponential output with
+the Poisson deviance, :math:`L_i = \sum_j y_{ij}\log(y_{ij}/\mu_{ij}) - y_{ij} +
+\mu_{ij}` with :math:`\mu = e^z`; both links are canonical, so again
+:math:`\mathrm{dscore} = \mathrm{prediction} - y`.  Which function goes with
+which output is decided once, in :mod:`sk_scratchnet._heads`.
+
+Weights: every fused loss takes ``row_scale``, either a scalar (``1 / n``) or one
 factor per row (``s_i / (n * mean(s))``, see the estimator's sample-weight
 definition), and returns :math:`\sum_i \mathrm{row\_scale}_i \, L_i`.
 """
@@ -21,10 +28,9 @@ definition), and returns :math:`\sum_i \mathrm{row\_scale}_i \, L_i`.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import xlogy
 
 from sk_scratchnet._activations import logistic_inplace
-
-OUTPUT_ACTIVATIONS = ("softmax", "logistic")
 
 
 def _scale_rows(a: np.ndarray, row_scale) -> None:
@@ -83,35 +89,39 @@ def log_logistic(score: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0, -score)
 
 
-def output_log_proba(score: np.ndarray, out_activation: str) -> np.ndarray:
-    """Log-probabilities of the output layer: log-softmax or log-sigmoid of ``score``.
+def softmax_proba(score: np.ndarray) -> np.ndarray:
+    """Eq. 3 for prediction, clipped below at the dtype's ``tiny``.
 
-    They are clipped to ``[log(tiny), log(1 - eps / 2)]`` of the dtype, so that
-    they are always finite and ``exp`` of them is a probability strictly inside
-    (0, 1) with full precision: ``log(output_proba)`` then equals this exactly up
-    to rounding, even for extreme scores.
+    Equal to ``exp(softmax_log_proba(score))`` up to rounding, computed directly
+    because it is the hot path of predict.
     """
-    if out_activation == "softmax":
-        log_proba = log_softmax(score)
-    else:
-        log_proba = log_logistic(score)
-    info = np.finfo(log_proba.dtype)
-    upper = np.log1p(-info.epsneg) if out_activation == "logistic" else 0.0
-    return np.clip(log_proba, np.log(info.tiny), upper, out=log_proba)
+    proba = softmax(score)
+    return np.maximum(proba, np.finfo(proba.dtype).tiny, out=proba)
 
 
-def output_proba(score: np.ndarray, out_activation: str) -> np.ndarray:
-    """Probabilities of the output layer, clipped like :func:`output_log_proba`.
+def softmax_log_proba(score: np.ndarray) -> np.ndarray:
+    """Log-softmax clipped to ``[log(tiny), 0]``: finite for any score.
 
-    Equal to ``exp(output_log_proba(score))`` up to rounding, computed directly
-    (softmax or sigmoid, then one clip) because it is the hot path of predict.
+    ``exp`` of it is a probability inside (0, 1] with full precision, so
+    ``log(softmax_proba)`` equals it up to rounding, even for extreme scores.
     """
+    log_proba = log_softmax(score)
+    tiny = np.finfo(log_proba.dtype).tiny
+    return np.clip(log_proba, np.log(tiny), 0.0, out=log_proba)
+
+
+def logistic_proba(score: np.ndarray) -> np.ndarray:
+    """Sigmoid for prediction, clipped to ``[tiny, 1 - eps / 2]`` of the dtype."""
     info = np.finfo(score.dtype)
-    if out_activation == "softmax":
-        proba = softmax(score)
-        return np.maximum(proba, info.tiny, out=proba)
     proba = logistic(score)
     return np.clip(proba, info.tiny, 1 - info.epsneg, out=proba)
+
+
+def logistic_log_proba(score: np.ndarray) -> np.ndarray:
+    """Log-sigmoid clipped like :func:`logistic_proba`: finite for any score."""
+    log_proba = log_logistic(score)
+    info = np.finfo(log_proba.dtype)
+    return np.clip(log_proba, np.log(info.tiny), np.log1p(-info.epsneg), out=log_proba)
 
 
 def softmax_cross_entropy(
@@ -168,14 +178,37 @@ def logistic_cross_entropy(
     return _weighted_sum(per_row, row_scale)
 
 
-LOSS_AND_DSCORE = {
-    "softmax": softmax_cross_entropy,
-    "logistic": logistic_cross_entropy,
-}
-"""Output activation -> fused ``loss(score, Y, row_scale, dscore)``."""
+def squared_error(
+    score: np.ndarray, Y: np.ndarray, row_scale, dscore: np.ndarray
+) -> float:
+    r"""Half squared error of the identity output, fused with its gradient.
+
+    Per row :math:`L_i = \frac12 \sum_j (z_{ij} - y_{ij})^2`, summed over the
+    outputs (so that the loss is the objective whose gradient is taken: see
+    scikit-learn issue #8349), and ``dscore = (score - Y) * row_scale``.
+    """
+    np.subtract(score, Y, out=dscore)
+    per_row = np.einsum("ij,ij->i", dscore, dscore)
+    per_row *= 0.5
+    _scale_rows(dscore, row_scale)
+    return _weighted_sum(per_row, row_scale)
 
 
-def log_loss(score: np.ndarray, Y: np.ndarray, out_activation: str, row_scale) -> float:
-    """Eq. 4 without the gradient (validation curves); ``score`` is not modified."""
-    dscore = np.empty_like(score)
-    return LOSS_AND_DSCORE[out_activation](score, Y, row_scale, dscore)
+def poisson_deviance(
+    score: np.ndarray, Y: np.ndarray, row_scale, dscore: np.ndarray
+) -> float:
+    r"""Poisson deviance of the exponential output, fused with its gradient.
+
+    With :math:`\mu = e^z`, per row
+    :math:`L_i = \sum_j y_{ij}\log y_{ij} - y_{ij} z_{ij} - y_{ij} + \mu_{ij}`
+    (:math:`0 \log 0 = 0`), which is :math:`y \log(y/\mu) - y + \mu` written
+    without the ratio, so it stays finite where :math:`\mu` underflows; the
+    log link is canonical: ``dscore = (exp(score) - Y) * row_scale``.
+    """
+    np.exp(score, out=dscore)
+    per_row = dscore.sum(axis=1)
+    per_row -= np.einsum("ij,ij->i", Y, score)
+    per_row += (xlogy(Y, Y) - Y).sum(axis=1)
+    dscore -= Y
+    _scale_rows(dscore, row_scale)
+    return _weighted_sum(per_row, row_scale)

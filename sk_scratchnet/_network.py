@@ -10,7 +10,7 @@ Eq.    math                                        code
 1      :math:`a_l = f_l(a_{l-1} W_l + b_l)`        ``forward``: ``matmul``, ``+=``,
                                                    ``act.forward``
 2      :math:`\mathrm{score} = a_{L-1} W_L + b_L`  ``forward``: last layer, no ``f``
-5      :math:`\mathrm{dscore} = (p - Y) / n`       :mod:`sk_scratchnet._losses`
+5      :math:`\mathrm{dscore} = (p - Y) / n`       the head, :mod:`sk_scratchnet._heads`
 6      :math:`dW_l = a_{l-1}^T \delta_l`,          ``backward``: ``a.T @ delta``,
        :math:`db_l = \sum_i \delta_{l,i}`          ``delta.sum(axis=0)``
 7      :math:`da_{l-1} = \delta_l W_l^T`           ``backward``: ``delta @ W.T``
@@ -29,16 +29,22 @@ L-BFGS needs no packing.  Per-batch buffers live in an explicit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
 
 from sk_scratchnet._activations import Activation
-from sk_scratchnet._losses import LOSS_AND_DSCORE
+from sk_scratchnet._heads import Head
 from sk_scratchnet._rowhash import keyed_uniform
 
 _L2_BLOCK = 1 << 16
+# Hidden-activation elements per chunk of rows at predict time (1 MiB of float64):
+# a chunk's activations stay in cache between layers, which makes large predicts
+# about twice as fast as one pass over all rows, and bounds the extra memory.
+_PREDICT_CHUNK_ELEMENTS = 1 << 17
 
 
 class ParamLayout:
@@ -89,6 +95,46 @@ class ParamLayout:
                 )
             dst[...] = src
         return theta
+
+
+@dataclass
+class Network:
+    """What training and prediction need to know of one network.
+
+    Attributes
+    ----------
+    layout : ParamLayout
+    theta : ndarray of shape (layout.size,)
+        The flat parameters; ``layout.views(theta)`` gives ``coefs, intercepts``.
+    activations : list of Activation
+        One per hidden layer.
+    head : Head
+        The output layer and its loss.
+    """
+
+    layout: ParamLayout
+    theta: np.ndarray
+    activations: list[Activation]
+    head: Head
+
+    def views(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """``(coefs, intercepts)`` as views into ``theta``."""
+        return self.layout.views(self.theta)
+
+
+class Batch(NamedTuple):
+    r"""The rows of one gradient step and how much each counts.
+
+    ``row_scale`` is ``1/m`` for a plain mean or one factor per row (sample
+    weights); ``l2_scale`` is the :math:`\lambda` of the L2 term; with
+    ``dropout_keys`` the forward pass applies dropout (training only).
+    """
+
+    X: object
+    Y: np.ndarray
+    row_scale: object
+    l2_scale: float
+    dropout_keys: np.ndarray | None = None
 
 
 def init_params(
@@ -299,17 +345,7 @@ def backward(
 
 
 def loss_and_gradient(
-    theta: np.ndarray,
-    grad: np.ndarray,
-    layout: ParamLayout,
-    X,
-    Y: np.ndarray,
-    row_scale,
-    l2_scale: float,
-    activations: Sequence[Activation],
-    out_activation: str,
-    ws: Workspace,
-    dropout_keys=None,
+    net: Network, batch: Batch, ws: Workspace, grad: np.ndarray
 ) -> float:
     r"""Compute the objective of one batch and its gradient with respect to theta.
 
@@ -317,48 +353,45 @@ def loss_and_gradient(
         J = \sum_i r_i L_i + \frac{\lambda}{2} \sum_l \lVert W_l \rVert^2,
         \qquad \nabla_{W_l} J = a_{l-1}^T \delta_l + \lambda W_l
 
-    where :math:`r_i` is ``row_scale`` (``1/n`` for the seed's mean loss) and
-    :math:`\lambda` is ``l2_scale`` (``alpha / n`` for ``MLPClassifier``'s
-    penalty).
+    where :math:`r_i` is ``batch.row_scale`` (``1/n`` for the seed's mean loss),
+    :math:`\lambda` is ``batch.l2_scale`` (``alpha / n`` for ``MLPClassifier``'s
+    penalty) and :math:`L_i` the loss of ``net.head``.
 
     Parameters
     ----------
-    theta : ndarray of shape (layout.size,)
-        Flat parameters (read only).
+    net : Network
+        Its ``theta`` is read only.
+    batch : Batch
+        ``X`` of shape (n, n_features), dense or sparse; ``Y`` of shape
+        (n, n_outputs) in theta's dtype (one-hot, 0/1 indicators or targets).
+    ws : Workspace
     grad : ndarray of shape (layout.size,)
         Output: the flat gradient.
-    layout : ParamLayout
-    X : ndarray or sparse matrix of shape (n, n_features)
-    Y : ndarray of shape (n, n_outputs)
-        One-hot (softmax) or 0/1 indicator (logistic) truth, of theta's dtype.
-    row_scale : float or ndarray of shape (n,)
-    l2_scale : float
-    activations : list of Activation
-    out_activation : {'softmax', 'logistic'}
-    ws : Workspace
-    dropout_keys : ndarray of shape (n,), dtype uint64, optional
-        Apply dropout with masks keyed by these (training only); see ``forward``.
 
     Returns
     -------
     loss : float
     """
+    theta, layout = net.theta, net.layout
     coefs, intercepts = layout.views(theta)
     dcoefs, dintercepts = layout.views(grad)
-    inputs = forward(X, coefs, intercepts, activations, ws, dropout_keys)
+    inputs = forward(
+        batch.X, coefs, intercepts, net.activations, ws, batch.dropout_keys
+    )
     score = inputs.pop()
     dscore = ws.deltas[-1][: score.shape[0]]
-    loss = LOSS_AND_DSCORE[out_activation](score, Y, row_scale, dscore)
+    loss = net.head.loss_and_dscore(score, batch.Y, batch.row_scale, dscore)
     backward(
         inputs,
         dscore,
         coefs,
-        activations,
+        net.activations,
         ws,
         dcoefs,
         dintercepts,
-        dropout=dropout_keys is not None,
+        dropout=batch.dropout_keys is not None,
     )
+    l2_scale = batch.l2_scale
     if l2_scale:
         w = theta[: layout.n_coef]
         loss += 0.5 * l2_scale * float(w @ w)
@@ -403,3 +436,63 @@ def predict_score(
             scratch = np.empty_like(a)
             activations[layer].forward(a, scratch)
     return np.asarray(a)
+
+
+def check_finite_output(values: np.ndarray) -> None:
+    """Raise a ``ValueError`` a user understands when predictions are not finite."""
+    if not np.isfinite(values).all():
+        raise ValueError(
+            "The network's output is not finite for some rows: the input values are "
+            "too large for the fitted weights. Scale the features (e.g. with "
+            "sklearn.preprocessing.StandardScaler) before fitting and predicting."
+        )
+
+
+def predict_rows(
+    X,
+    coefs: Sequence[np.ndarray],
+    intercepts: Sequence[np.ndarray],
+    activations: Sequence[Activation],
+    transform: Callable[[np.ndarray], np.ndarray],
+    n_columns: int,
+) -> np.ndarray:
+    """``transform(score)`` of ``X`` (Eqs. 1-2), a chunk of rows at a time.
+
+    Chunks bound the extra memory of a huge predict to one chunk of hidden
+    activations and keep it in cache; every array is local, so concurrent calls
+    share nothing.  A non-finite result raises :func:`check_finite_output`'s
+    error.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n, n_features)
+    coefs, intercepts : lists of ndarray
+    activations : list of Activation
+    transform : callable
+        Maps a chunk's raw scores to its output (may work in place).
+    n_columns : int
+        Number of columns ``transform`` returns.
+
+    Returns
+    -------
+    out : ndarray of shape (n, n_columns)
+    """
+    n = X.shape[0]
+    widest = max(c.shape[1] for c in coefs)
+    chunk = max(1, _PREDICT_CHUNK_ELEMENTS // widest)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        if n <= chunk:
+            out = transform(predict_score(X, coefs, intercepts, activations))
+            check_finite_output(out)
+            return out
+        out = None
+        for start in range(0, n, chunk):
+            stop = min(start + chunk, n)
+            part = transform(
+                predict_score(X[start:stop], coefs, intercepts, activations)
+            )
+            check_finite_output(part)
+            if out is None:
+                out = np.empty((n, n_columns), dtype=part.dtype)
+            out[start:stop] = part
+    return out

@@ -6,19 +6,33 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from sk_scratchnet._heads import HEADS
 from sk_scratchnet._losses import (
-    LOSS_AND_DSCORE,
-    OUTPUT_ACTIVATIONS,
     log_logistic,
-    log_loss,
     log_softmax,
     logistic,
     logistic_cross_entropy,
-    output_log_proba,
-    output_proba,
     softmax,
     softmax_cross_entropy,
 )
+
+# The two classification heads, by the output activation the tests are written in.
+OUTPUT_ACTIVATIONS = ("softmax", "logistic")
+_HEAD = {"softmax": HEADS["log_loss"], "logistic": HEADS["binary_log_loss"]}
+LOSS_AND_DSCORE = {name: head.loss_and_dscore for name, head in _HEAD.items()}
+
+
+def log_loss(score, Y, out_activation, row_scale):
+    return _HEAD[out_activation].loss_value(score, Y, row_scale)
+
+
+def output_proba(score, out_activation):
+    return _HEAD[out_activation].link(score)
+
+
+def output_log_proba(score, out_activation):
+    return _HEAD[out_activation].log_link(score)
+
 
 EXTREME_SCORES = np.array(
     [

@@ -9,7 +9,10 @@ from scipy import sparse
 from scipy.special import erf
 
 from sk_scratchnet._activations import ACTIVATIONS
+from sk_scratchnet._heads import HEADS
 from sk_scratchnet._network import (
+    Batch,
+    Network,
     ParamLayout,
     Workspace,
     backward,
@@ -86,19 +89,14 @@ class Net:
         X = self.X if X is None else X
         row_scale = 1.0 / X.shape[0] if row_scale is None else row_scale
         grad = np.full_like(theta, np.nan)
-        loss = loss_and_gradient(
-            theta,
-            grad,
-            self.layout,
-            X,
-            self.Y[: X.shape[0]],
-            row_scale,
-            l2_scale,
-            self.acts,
-            self.out_activation,
-            kw.pop("ws", self.ws),
-            **kw,
+        multiclass = self.out_activation == "softmax"
+        head = HEADS["log_loss" if multiclass else "binary_log_loss"]
+        net = Network(self.layout, theta, self.acts, head)
+        batch = Batch(
+            X, self.Y[: X.shape[0]], row_scale, l2_scale, kw.pop("dropout_keys", None)
         )
+        loss = loss_and_gradient(net, batch, kw.pop("ws", self.ws), grad)
+        assert not kw, kw
         return loss, grad
 
 

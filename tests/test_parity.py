@@ -18,7 +18,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
-import sk_scratchnet._solvers as solvers_module
+import sk_scratchnet._training as training_module
 from sk_scratchnet import ScratchMLPClassifier
 from tests import _helpers
 
@@ -95,20 +95,44 @@ def test_fit_and_partial_fit_accept_mlpclassifier_keywords():
     clf.partial_fit(X=X, y=y, sample_weight=w, classes=np.unique(y))
 
 
-def test_partial_fit_order_follows_the_issue_and_misuse_is_loud():
-    # Our order is (X, y, classes, sample_weight), like SGDClassifier;
-    # MLPClassifier's is (X, y, sample_weight, classes). Weights passed
-    # positionally the MLPClassifier way must not be silently taken as classes.
-    ours = list(inspect.signature(ScratchMLPClassifier.partial_fit).parameters)
-    assert ours[1:5] == ["X", "y", "classes", "sample_weight"]
+def test_partial_fit_signature_is_mlpclassifiers():
+    ours = inspect.signature(ScratchMLPClassifier.partial_fit)
+    theirs = inspect.signature(MLPClassifier.partial_fit)
+    assert list(ours.parameters) == list(theirs.parameters)
+    for name, param in theirs.parameters.items():
+        assert ours.parameters[name].default == param.default
+        assert ours.parameters[name].kind == param.kind
+
+
+def test_positional_partial_fit_means_what_it_means_for_mlpclassifier():
+    # (X, y, sample_weight, classes): weights by position are weights, never
+    # classes, on the first call and after it.
     X, y = make_data()
-    clf = ScratchMLPClassifier(hidden_layer_sizes=(4,), random_state=0)
-    clf.partial_fit(X, y, np.unique(y))
-    w = np.linspace(0.5, 2.0, len(y))
-    with pytest.raises(ValueError, match="not the same as on the first call"):
-        clf.partial_fit(X, y, w)
-    with pytest.raises(ValueError, match="classes"):
-        ScratchMLPClassifier(hidden_layer_sizes=(4,)).partial_fit(X, y, w)
+    classes = np.unique(y)
+    w = np.random.default_rng(0).integers(0, 3, len(y)).astype(float)
+    w[:2] = 1.0
+    params = {
+        "hidden_layer_sizes": (4,),
+        "solver": "sgd",
+        "random_state": 0,
+        "shuffle": False,
+    }
+    ours = ScratchMLPClassifier(**params)
+    theirs = MLPClassifier(**params)
+    by_keyword = ScratchMLPClassifier(**params)
+    for _ in range(2):
+        ours.partial_fit(X, y, w, classes)
+        theirs.partial_fit(X, y, w, classes)
+        by_keyword.partial_fit(X, y, sample_weight=w, classes=classes)
+    assert_array_equal(ours.classes_, theirs.classes_)
+    assert_same_weights(ours, by_keyword, rtol=0, atol=0)
+    assert_same_weights(ours, theirs, rtol=1e-10, atol=1e-12)
+    unweighted = ScratchMLPClassifier(**params).partial_fit(X, y, classes=classes)
+    assert not np.allclose(unweighted.coefs_[0], ours.coefs_[0])
+    # Weights alone on the first call: classes are missing, as for MLPClassifier.
+    for est in (ScratchMLPClassifier(**params), MLPClassifier(**params)):
+        with pytest.raises(ValueError, match="classes must be passed"):
+            est.partial_fit(X, y, w)
 
 
 # ------------------------------------------------- step-for-step equivalence
@@ -619,7 +643,7 @@ def test_early_stopping_split_keeps_duplicates_together():
 
 # ------------------------------------------------- interruption, divergence
 def _interrupt_at_third_call(monkeypatch):
-    real = solvers_module.loss_and_gradient
+    real = training_module.loss_and_gradient
     calls = []
 
     def interrupting(*args, **kwargs):
@@ -628,7 +652,7 @@ def _interrupt_at_third_call(monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(solvers_module, "loss_and_gradient", interrupting)
+    monkeypatch.setattr(training_module, "loss_and_gradient", interrupting)
 
 
 def _assert_usable(clf, X, y):
@@ -698,17 +722,17 @@ def test_divergence_raises_and_keeps_the_previous_model():
 def _poison_gradient_from_call(monkeypatch, first_bad_call):
     # Simulate a numerical blow-up: from this call on the gradient is NaN, so the
     # weights become non-finite and the epoch ends with the divergence error.
-    real = solvers_module.loss_and_gradient
+    real = training_module.loss_and_gradient
     calls = []
 
-    def poisoned(theta, grad, *args, **kwargs):
-        loss = real(theta, grad, *args, **kwargs)
+    def poisoned(net, batch, ws, grad):
+        loss = real(net, batch, ws, grad)
         calls.append(1)
         if len(calls) >= first_bad_call:
             grad[...] = np.nan
         return loss
 
-    monkeypatch.setattr(solvers_module, "loss_and_gradient", poisoned)
+    monkeypatch.setattr(training_module, "loss_and_gradient", poisoned)
 
 
 def _public_state(est):

@@ -1,0 +1,465 @@
+"""The estimator layer that the classifier and the regressor share.
+
+Parameters and their constraints, ``fit``/``partial_fit`` with the transactional
+rollback and warm start, the choice of solver, and chunked prediction of raw
+scores.  The subclasses say how targets become the network's ``Y`` (labels or
+values), which head (loss) the network has, and how a validation set is scored.
+Everything about training itself is in :mod:`sk_scratchnet._training`.
+"""
+
+from __future__ import annotations
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from sk_scratchnet._activations import ACTIVATIONS
+from sk_scratchnet._callbacks import CALLBACK_STATE, CallbackSupportMixin, FitReporter
+from sk_scratchnet._checks import check_weights
+from sk_scratchnet._heads import head_of_output
+from sk_scratchnet._network import Network, ParamLayout, init_params, predict_rows
+from sk_scratchnet._optimizers import SGD, Adam, LearningRateSchedule
+from sk_scratchnet._training import (
+    EarlyStopping,
+    SolverSettings,
+    StochasticState,
+    TrainingData,
+    ValidationMonitor,
+    fit_lbfgs,
+    fit_stochastic,
+    make_optimizer,
+    make_schedule,
+    split_validation,
+)
+from sk_scratchnet._warnings import warn_at_caller
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+
+def _is_stochastic(estimator):
+    if estimator.solver not in _STOCHASTIC_SOLVERS:
+        raise AttributeError(
+            "partial_fit is only available for stochastic optimizers. "
+            f"{estimator.solver} is not stochastic."
+        )
+    return True
+
+
+def _copy_state(value):
+    """Copy what a fit mutates in place (curves, solver state) for a rollback."""
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, SGD | Adam | LearningRateSchedule | EarlyStopping):
+        return copy.deepcopy(value)
+    return value
+
+
+class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
+    """Parameters, fitting and raw prediction shared by the two estimators.
+
+    Not for direct use: see :class:`~sk_scratchnet.ScratchMLPClassifier` and
+    :class:`~sk_scratchnet.ScratchMLPRegressor` for the parameters.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(ACTIVATIONS)), list, tuple],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "init": [StrOptions({"glorot", "he"})],
+    }
+
+    # Values of ``early_stopping_metric`` that watch the validation loss.
+    _LOSS_METRICS = ("log_loss", "loss")
+
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        *,
+        solver,
+        alpha,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        momentum,
+        nesterovs_momentum,
+        early_stopping,
+        validation_fraction,
+        beta_1,
+        beta_2,
+        epsilon,
+        n_iter_no_change,
+        max_fun,
+        dropout,
+        init,
+        early_stopping_metric,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.init = init
+        self.early_stopping_metric = early_stopping_metric
+
+    # ------------------------------------------------------- subclass contract
+    def _validate_targets(self, X, y, *, incremental, first_pass, classes):
+        """Validate ``X, y``; return ``X``, the network's targets ``Y``, and ``y``."""
+        raise NotImplementedError
+
+    def _head(self):
+        """Return the output head of a new network (its loss)."""
+        raise NotImplementedError
+
+    def _validation_data(self, X_val, y_val):
+        """Validate a user validation set: ``(X_val, y_val, Y_val, None)``."""
+        raise NotImplementedError
+
+    def _validation_groups(self, y):
+        """Labels to stratify the early-stopping split by, or ``None``."""
+        return None
+
+    def _validation_metric(self, y_val, w_val):
+        """``metric(raw_scores)`` of the validation set, higher is better."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(self, X, y, sample_weight, *, incremental, classes=None, val=(None, None)):
+        # A fit that fails leaves a previously fitted model exactly as it was.
+        snapshot = {k: _copy_state(v) for k, v in self.__dict__.items()}
+        try:
+            return self._fit_unguarded(X, y, sample_weight, incremental, classes, val)
+        except Exception:
+            keep = {k: self.__dict__[k] for k in CALLBACK_STATE if k in self.__dict__}
+            self.__dict__.clear()
+            self.__dict__.update(snapshot)
+            self.__dict__.update(keep)
+            raise
+
+    def _fit_unguarded(self, X, y, sample_weight, incremental, classes, val):
+        hidden = self._checked_hidden_layer_sizes()
+        activations = self._checked_activations(len(hidden))
+        dropout = self._checked_dropout(len(hidden))
+        first_pass = "coefs_" not in self.__dict__ or (
+            not self.warm_start and not incremental
+        )
+        if not first_pass:
+            # Continue in the network's own precision.
+            X = self._cast_like_model(X)
+        X, Y, y = self._validate_targets(
+            X, y, incremental=incremental, first_pass=first_pass, classes=classes
+        )
+        weights = self._training_weights(sample_weight, X, y, incremental)
+        layout = ParamLayout([X.shape[1], *hidden, Y.shape[1]])
+        rng = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(layout, rng, X.dtype, activations)
+        elif [c.shape for c in self.coefs_] != layout.coef_shapes:
+            raise ValueError(
+                "warm_start/partial_fit needs the same network: the fitted layers "
+                f"{[c.shape for c in self.coefs_]} do not match {layout.coef_shapes} "
+                "(hidden_layer_sizes or the number of classes or outputs changed)."
+            )
+        theta = layout.pack(self.coefs_, self.intercepts_, X.dtype)
+        self.coefs_, self.intercepts_ = layout.views(theta)
+        net = Network(
+            layout,
+            theta,
+            [ACTIVATIONS[name] for name in activations],
+            head_of_output(self.out_activation_),
+        )
+        settings = SolverSettings.from_estimator(
+            self, stop_on_loss=self.early_stopping_metric in self._LOSS_METRICS
+        )
+        data = TrainingData(X, Y, weights)
+        # Divergence is detected explicitly (non-finite loss or weights), so the
+        # floating-point warnings of a diverging run are noise.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if self.solver == "lbfgs":
+                if val[0] is not None or val[1] is not None:
+                    warn_at_caller(
+                        "X_val/y_val are only used by the stochastic solvers "
+                        "('sgd', 'adam'); solver='lbfgs' ignores them."
+                    )
+                reporter = FitReporter(self, X, lambda: y, sample_weight, self.max_iter)
+                history = fit_lbfgs(net, data, settings, reporter)
+                self.n_iter_ = history.n_iter
+                self.loss_ = history.loss
+            else:
+                self._fit_stochastic(
+                    net, data, y, sample_weight, settings, rng, dropout, incremental,
+                    self._validation_data(*val),
+                )  # fmt: skip
+        return self
+
+    def _fit_stochastic(
+        self, net, data, y, sample_weight, settings, rng, dropout, incremental, val
+    ):
+        if "loss_curve_" not in self.__dict__:  # warm start from an lbfgs fit
+            self._init_stochastic_state(net.theta)
+        if not incremental or "_optimizer" not in self.__dict__:
+            self._optimizer = make_optimizer(settings, net.layout.size, net.theta.dtype)
+            self._schedule = make_schedule(settings)
+        # One epoch over a chunk has no room for a held-out split: partial_fit
+        # trains on all it is given (scikit-learn raises instead).
+        if self.early_stopping and val is None and not incremental:
+            X, Y, weights = data.X, data.Y, data.weights
+            train, held_out = split_validation(
+                X, weights, self._validation_groups(y), self.validation_fraction, rng
+            )
+            val = (
+                X[held_out],
+                y[held_out],
+                Y[held_out].astype(X.dtype),
+                None if weights is None else weights[held_out],
+            )
+            data = TrainingData(
+                X[train], Y[train], None if weights is None else weights[train]
+            )
+            y = y[train]
+            if sample_weight is not None:
+                sw = np.asarray(sample_weight)
+                sample_weight = sw[train] if sw.ndim else sw
+        monitor = None
+        if val is not None:
+            X_val, y_val, Y_val, w_val = val
+            monitor = ValidationMonitor(
+                X_val, Y_val, w_val, self._decision_scores,
+                self._validation_metric(y_val, w_val),
+            )  # fmt: skip
+            if self.validation_loss_curve_ is None:
+                self.validation_loss_curve_ = []
+                if self.validation_scores_ is None:
+                    self.validation_scores_ = []
+        reporter = FitReporter(
+            self, data.X, lambda: y, sample_weight, 1 if incremental else self.max_iter
+        )
+        history = fit_stochastic(
+            net,
+            data,
+            settings,
+            StochasticState(self._optimizer, self._schedule, self._stopper),
+            rng,
+            dropout=dropout,
+            monitor=monitor,
+            reporter=reporter,
+            incremental=incremental,
+            samples_seen=self.t_,
+        )
+        self.n_iter_ = history.n_iter
+        if history.loss is not None:
+            self.loss_ = history.loss
+        self.t_ += history.n_samples_seen
+        self.loss_curve_.extend(history.losses)
+        if monitor is not None:
+            self.validation_scores_.extend(history.validation_scores)
+            self.validation_loss_curve_.extend(history.validation_losses)
+        stopper = self._stopper
+        self.best_loss_ = stopper.best_loss
+        self.best_validation_score_ = stopper.best_score
+        self.best_validation_loss_ = stopper.best_validation_loss
+
+    def _training_weights(self, sample_weight, X, y, incremental):
+        """Return the validated row weights (``None`` when all rows count the same)."""
+        if sample_weight is None:
+            return None
+        weights = check_weights(sample_weight, X.shape[0], X.dtype)
+        if not weights.any():
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number."
+            )
+        return weights
+
+    def _cast_like_model(self, X):
+        dtype = self.coefs_[0].dtype
+        if hasattr(X, "dtype") and X.dtype in (np.float32, np.float64):
+            if X.dtype != dtype:
+                return X.astype(dtype)
+        return X
+
+    # ------------------------------------------------------------ initialising
+    def _initialize(self, layout, rng, dtype, activations):
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = layout.layer_units[-1]
+        self.n_layers_ = len(layout.layer_units)
+        self.out_activation_ = self._head().out_activation
+        if not activations and isinstance(self.activation, str):
+            # No hidden layer: scikit-learn still picks Glorot's factor from it.
+            activations = [self.activation]
+        theta = init_params(layout, rng, dtype, activations=activations, init=self.init)
+        self.coefs_, self.intercepts_ = layout.views(theta)
+        self.validation_loss_curve_ = None
+        self.best_validation_loss_ = None
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._init_stochastic_state(theta)
+
+    def _init_stochastic_state(self, theta):
+        self.loss_curve_ = []
+        self._stopper = EarlyStopping(self.early_stopping, theta)
+        self.best_loss_ = self._stopper.best_loss
+        self.best_validation_score_ = self._stopper.best_score
+        self.validation_scores_ = [] if self.early_stopping else None
+
+    # ------------------------------------------------------ parameter checks
+    def _checked_hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if any(
+            isinstance(s, bool | np.bool_) or not isinstance(s, Integral | np.integer)
+            for s in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must contain positive integers, got {sizes}."
+            )
+        if any(s <= 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        return [int(s) for s in sizes]
+
+    def _activation_names(self, n_hidden):
+        """``activation`` as one name per hidden layer."""
+        act = self.activation
+        return [act] * n_hidden if isinstance(act, str) else list(act)
+
+    def _checked_activations(self, n_hidden):
+        names = self._activation_names(n_hidden)
+        if len(names) != n_hidden:
+            raise ValueError(
+                f"activation has {len(names)} entries but there are {n_hidden} "
+                "hidden layers; give one name, or one per hidden layer."
+            )
+        for name in names:
+            if name not in ACTIVATIONS:
+                raise ValueError(
+                    f"Unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}."
+                )
+        return names
+
+    def _checked_dropout(self, n_hidden):
+        rates = np.asarray(self.dropout, dtype=float)
+        if rates.ndim == 0:
+            rates = np.full(n_hidden, float(rates))
+        if rates.shape != (n_hidden,) or not np.all((rates >= 0) & (rates < 1)):
+            raise ValueError(
+                "dropout must be a float in [0, 1) or one such value per hidden "
+                f"layer ({n_hidden}), got {self.dropout!r}."
+            )
+        return [float(r) for r in rates]
+
+    # --------------------------------------------------------------- predicting
+    def _predict_rows(self, X, transform, n_columns):
+        """``transform(score)`` of validated ``X``, a chunk of rows at a time."""
+        names = self._activation_names(len(self.coefs_) - 1)
+        acts = [ACTIVATIONS[name] for name in names]
+        return predict_rows(
+            X, self.coefs_, self.intercepts_, acts, transform, n_columns
+        )
+
+    def _decision_scores(self, X):
+        """Raw output scores (Eq. 2) of validated ``X``."""
+        return self._predict_rows(X, lambda score: score, self.n_outputs_)
+
+    def _validated_input(self, X):
+        if "coefs_" not in self.__dict__:
+            check_is_fitted(self)  # raises NotFittedError
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float64, np.float32)
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and "feature_names_in_" not in self.__dict__
+            and np.isfinite(X).all()
+        ):
+            # What validate_data would return unchanged, without its overhead
+            # (it dominates the latency of small predicts).
+            return X
+        # Finite values near the float maximum can make the finiteness check's
+        # sum overflow; it then checks element-wise, so the warning is noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return validate_data(
+                self,
+                X,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
+                reset=False,
+            )
+
+    def _validated_X_val(self, X_val):
+        """``X_val`` validated like training data (no reset of the feature checks)."""
+        return validate_data(
+            self,
+            X_val,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        )
+
+    def __sklearn_tags__(self):
+        """Declare sparse input support."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

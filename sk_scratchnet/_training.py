@@ -1,0 +1,550 @@
+r"""The training loops: full-batch L-BFGS and mini-batch SGD/Adam.
+
+They take a :class:`~sk_scratchnet._network.Network` (updated in place), the
+training data, the solver settings, an optional validation monitor and a callback
+reporter, and return a :class:`History` of what happened.  They never read or
+write an estimator: the estimator sets its fitted ``*_`` attributes from the
+history and keeps, between ``partial_fit`` calls, the small objects a loop
+continues from (optimizer, learning-rate schedule, :class:`EarlyStopping`).
+
+Objective (README "Sample weights, defined once"): without sample weights a batch
+of ``m`` rows has ``row_scale = 1/m`` and ``l2_scale = alpha/m``, the objective of
+scikit-learn's MLPs; with weights ``s`` the rows are scaled by ``s_i / (m *
+mean(s))`` and the penalty by ``alpha / (m * mean(s))``, an unbiased estimate of
+``sum(s L) / sum(s) + alpha/(2 sum(s)) ||W||^2``.  L-BFGS uses the whole set,
+``s_i / sum(s)`` and ``alpha / sum(s)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import scipy.optimize
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
+
+from sk_scratchnet._network import Batch, Network, Workspace, loss_and_gradient
+from sk_scratchnet._optimizers import SGD, Adam, LearningRateSchedule
+from sk_scratchnet._rowhash import row_keys, splitmix64, to_unit
+from sk_scratchnet._warnings import warn_at_caller
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """The estimator parameters that the training loops read."""
+
+    solver: str
+    alpha: float
+    batch_size: int | str
+    learning_rate: str
+    learning_rate_init: float
+    power_t: float
+    max_iter: int
+    shuffle: bool
+    tol: float
+    verbose: bool
+    momentum: float
+    nesterovs_momentum: bool
+    early_stopping: bool
+    beta_1: float
+    beta_2: float
+    epsilon: float
+    n_iter_no_change: int | float
+    max_fun: int
+    stop_on_loss: bool = False
+    """Early stopping watches the validation loss instead of the score."""
+
+    @classmethod
+    def from_estimator(cls, estimator, *, stop_on_loss: bool) -> SolverSettings:
+        """Read the loop's settings off an estimator's parameters."""
+        names = [f.name for f in fields(cls) if f.name != "stop_on_loss"]
+        return cls(
+            **{name: getattr(estimator, name) for name in names},
+            stop_on_loss=stop_on_loss,
+        )
+
+
+@dataclass
+class TrainingData:
+    """Rows to train on: ``X``, targets ``Y`` (n, n_outputs) and row weights.
+
+    ``weights`` are the training weights (sample weights times class weights) or
+    ``None`` for equal rows.
+    """
+
+    X: object
+    Y: np.ndarray
+    weights: np.ndarray | None = None
+
+
+@dataclass
+class History:
+    """What one call of a loop did; the estimator appends it to its curves."""
+
+    n_iter: int = 0
+    n_samples_seen: int = 0
+    loss: float | None = None
+    losses: list = field(default_factory=list)
+    validation_scores: list = field(default_factory=list)
+    validation_losses: list = field(default_factory=list)
+
+
+class EarlyStopping:
+    """Patience bookkeeping of the stochastic loop, kept between ``partial_fit`` calls.
+
+    With a validation set and ``early_stopping`` it watches the validation score
+    (or loss) and keeps the best weights; otherwise the training loss.  Among
+    epochs of equal validation score it keeps the one of lowest validation loss
+    (scikit-learn keeps the first, often an undertrained one).
+    """
+
+    def __init__(self, early_stopping: bool, theta: np.ndarray):
+        self.no_improvement_count = 0
+        self.best_loss = None if early_stopping else np.inf
+        self.best_score = -np.inf if early_stopping else None
+        self.loss_at_best = np.inf
+        self.best_validation_loss = None
+        self.best_theta = theta.copy()
+
+    def record_validation_loss(self, val_loss: float) -> None:
+        """Track the lowest validation loss seen (reported with or without stopping)."""
+        if self.best_validation_loss is None or val_loss < self.best_validation_loss:
+            self.best_validation_loss = val_loss
+
+    def update(self, theta, train_loss, validation, settings) -> None:
+        """Count an epoch with or without progress.
+
+        ``validation`` is ``(score, loss)`` when stopping on a validation set,
+        else ``None`` (the training loss decides).
+        """
+        tol = settings.tol
+        if validation is not None:
+            val_score, val_loss = validation
+            if settings.stop_on_loss:
+                last, best = -val_loss, -self.loss_at_best  # higher is better below
+            else:
+                last, best = val_score, self.best_score
+            if last < best + tol:
+                self.no_improvement_count += 1
+            else:
+                self.no_improvement_count = 0
+            if last > best or (last == best and val_loss < self.loss_at_best):
+                self.best_score = val_score
+                self.loss_at_best = val_loss
+                self.best_theta = theta.copy()
+            return
+        if self.best_loss is None:  # early_stopping in partial_fit: no split
+            self.best_loss = np.inf
+        if train_loss > self.best_loss - tol:
+            self.no_improvement_count += 1
+        else:
+            self.no_improvement_count = 0
+        if train_loss < self.best_loss:
+            self.best_loss = train_loss
+
+
+class ValidationMonitor:
+    """Scores the network on held-out rows after every epoch.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_val, n_features)
+    Y : ndarray of shape (n_val, n_outputs)
+        Targets in the network's dtype (for the loss).
+    weights : ndarray of shape (n_val,) or None
+    raw_scores : callable
+        ``raw_scores(X)`` gives the network's current raw output (Eq. 2).
+    metric : callable
+        ``metric(score)`` gives the validation score of those raw outputs (higher
+        is better), e.g. accuracy or R².
+    """
+
+    def __init__(self, X, Y, weights, raw_scores, metric):
+        self.X, self.Y, self.weights = X, Y, weights
+        self.raw_scores, self.metric = raw_scores, metric
+        n = X.shape[0]
+        self.row_scale = 1.0 / n if weights is None else weights / weights.sum()
+
+    def evaluate(self, net: Network) -> tuple[float, float]:
+        """``(score, loss)`` of the network on the validation rows."""
+        score = self.raw_scores(self.X)
+        metric = float(self.metric(score))
+        return metric, net.head.loss_value(score, self.Y, self.row_scale)
+
+
+def split_validation(X, weights, groups, fraction, rng):
+    """Hold out about ``fraction`` of each group's weight; ``(train, val)`` rows.
+
+    Identical rows always land on the same side: each distinct row gets one
+    random key, and each group's rows are cut at a key threshold.  So a
+    duplicated row never leaks from training into validation, and an integer
+    sample weight is exactly equivalent to repeating the row, split included.
+    A group whose rows would all be held out keeps its last one in training.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, n_features)
+    weights : ndarray of shape (n,) or None
+    groups : ndarray of shape (n,) or None
+        Class labels to stratify by, or ``None``.
+    fraction : float
+    rng : numpy.random.RandomState
+    """
+    n = X.shape[0]
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    key = to_unit(row_keys(X, rng.randint(np.iinfo(np.int32).max)))
+    labels = np.zeros(n) if groups is None else groups
+    is_val = np.zeros(n, dtype=bool)
+    sizes = {}
+    for group in np.unique(labels):
+        # Zero-weight rows stay in training, where they count for nothing.
+        rows = np.flatnonzero((labels == group) & (w > 0))
+        sizes[group] = len(rows)
+        if len(rows) == 0:
+            continue
+        rows = rows[np.argsort(key[rows], kind="stable")]
+        cumulative = np.cumsum(w[rows])
+        cut = np.searchsorted(cumulative, fraction * cumulative[-1])
+        chosen = key[rows] <= key[rows[min(cut, len(rows) - 1)]]
+        if chosen.all():  # keep every group in the training part
+            chosen = key[rows] < key[rows[-1]]
+        is_val[rows[chosen]] = True
+    train, val = np.flatnonzero(~is_val), np.flatnonzero(is_val)
+    if len(val) < 2 or (weights is not None and not weights[val].any()):
+        too_few = [g for g, size in sizes.items() if 0 < size < 2]
+        if groups is not None and too_few:
+            raise ValueError(
+                "The least populated classes in y have only 1 member, which is too "
+                "few to hold out a validation set for early stopping (every class "
+                "keeps a member in training). Classes with too few members are: "
+                f"{np.asarray(too_few).tolist()}. Pass X_val/y_val, or set "
+                "early_stopping=False."
+            )
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' or "
+            "the size of your dataset."
+        )
+    return train, val
+
+
+def check_finite(theta, loss, n_iter, learning_rate_init) -> None:
+    """Raise the divergence error when the loss or the weights are not finite."""
+    if not (math.isfinite(loss) and np.isfinite(theta).all()):
+        raise ValueError(
+            "Training diverged: the loss or the weights became non-finite (NaN "
+            f"or infinity) after {n_iter} epoch(s). Lower learning_rate_init (now "
+            f"{learning_rate_init}) or scale the input features, e.g. with "
+            "sklearn.preprocessing.StandardScaler."
+        )
+
+
+def make_optimizer(settings: SolverSettings, n_params: int, dtype):
+    """Make a fresh SGD or Adam optimizer for ``n_params`` parameters."""
+    if settings.solver == "sgd":
+        return SGD(
+            n_params,
+            dtype,
+            settings.learning_rate_init,
+            settings.momentum,
+            settings.nesterovs_momentum,
+        )
+    return Adam(
+        n_params,
+        dtype,
+        settings.learning_rate_init,
+        settings.beta_1,
+        settings.beta_2,
+        settings.epsilon,
+    )
+
+
+def make_schedule(settings: SolverSettings) -> LearningRateSchedule:
+    """Make the learning-rate schedule of ``settings``."""
+    return LearningRateSchedule(
+        settings.learning_rate,
+        settings.learning_rate_init,
+        settings.power_t,
+        settings.max_iter,
+    )
+
+
+def fit_lbfgs(net: Network, data: TrainingData, settings: SolverSettings, reporter):
+    """Minimise the whole-set objective with ``scipy.optimize`` L-BFGS-B.
+
+    ``net.theta`` ends at the solution; the history has ``n_iter`` and ``loss``.
+    """
+    X, theta, weights = data.X, net.theta, data.weights
+    history = History()
+    n = X.shape[0]
+    ws = Workspace(net.layout.layer_units, n, X.dtype, net.activations)
+    grad = np.empty_like(theta)
+    total = n if weights is None else float(weights.sum())
+    row_scale = 1.0 / n if weights is None else weights / total
+    batch = Batch(X, data.Y.astype(theta.dtype), row_scale, settings.alpha / total)
+
+    def fun(x):
+        theta[...] = x
+        loss = loss_and_gradient(net, batch, ws, grad)
+        return loss, grad.astype(np.float64)
+
+    def report(intermediate_result):
+        if settings.verbose:
+            print(f"Iteration {report.it}, loss = {intermediate_result.fun:.8f}")
+        if reporter.epoch_end(report.it):
+            report.stopped = True
+            raise StopIteration  # scipy ends the run with status 99
+        reporter.epoch_begin(report.it)
+        report.it += 1
+
+    report.it, report.stopped = 1, False
+    reporter.epoch_begin(0)
+    try:
+        result = scipy.optimize.minimize(
+            fun,
+            theta.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=report,
+            options={
+                "maxfun": settings.max_fun,
+                "maxiter": settings.max_iter,
+                "gtol": settings.tol,
+            },
+        )
+    except KeyboardInterrupt:
+        warn_at_caller("Training interrupted by user.")
+        history.n_iter = report.it - 1
+        history.loss = fun(theta.astype(np.float64))[0]
+        check_finite(theta, history.loss, history.n_iter, settings.learning_rate_init)
+        return history
+    if result.status != 0 and not report.stopped:
+        message = result.message
+        if isinstance(message, bytes):
+            message = message.decode("latin1")
+        warn_at_caller(
+            f"lbfgs failed to converge after {result.nit} iteration(s) "
+            f"(status={result.status}): {message}. Increase the number of "
+            "iterations (max_iter) or max_fun, or scale the data.",
+            ConvergenceWarning,
+        )
+    history.n_iter = min(int(result.nit), settings.max_iter)
+    theta[...] = result.x
+    history.loss = float(result.fun)
+    check_finite(theta, history.loss, history.n_iter, settings.learning_rate_init)
+    reporter.fit_end()
+    return history
+
+
+def batch_size_for(settings: SolverSettings, n: int) -> int:
+    """Return the mini-batch size for ``n`` rows (``'auto'``: min(200, n))."""
+    if settings.batch_size == "auto":
+        return min(200, n)
+    if settings.batch_size > n:
+        warn_at_caller(
+            "Got `batch_size` less than 1 or larger than sample size. It is going "
+            "to be clipped"
+        )
+    return int(np.clip(settings.batch_size, 1, n))
+
+
+@dataclass
+class StochasticState:
+    """What the mini-batch loop continues from between calls."""
+
+    optimizer: SGD | Adam
+    schedule: LearningRateSchedule
+    stopper: EarlyStopping
+
+
+def fit_stochastic(
+    net: Network,
+    data: TrainingData,
+    settings: SolverSettings,
+    state: StochasticState,
+    rng,
+    *,
+    dropout=(),
+    monitor: ValidationMonitor | None = None,
+    reporter,
+    incremental: bool = False,
+    samples_seen: int = 0,
+) -> History:
+    """Epochs of mini-batch SGD/Adam (one epoch when ``incremental``).
+
+    Parameters
+    ----------
+    net : Network
+        Trained in place.
+    data : TrainingData
+    settings : SolverSettings
+    state : StochasticState
+        Optimizer, schedule and early-stopping state; updated in place.
+    rng : numpy.random.RandomState
+        Draws the shuffles and the dropout stream.
+    dropout : sequence of float
+        Dropout rate of each hidden layer.
+    monitor : ValidationMonitor, optional
+        Scores every epoch on held-out rows; with ``settings.early_stopping`` it
+        decides when to stop and the best weights are restored at the end.
+    reporter : FitReporter
+    incremental : bool
+        ``partial_fit``: one epoch.
+    samples_seen : int
+        Samples seen by earlier calls (``invscaling`` counts from there).
+
+    Returns
+    -------
+    history : History
+    """
+    X, theta = data.X, net.theta
+    optimizer, schedule, stopper = state.optimizer, state.schedule, state.stopper
+    stop_on_validation = settings.early_stopping and monitor is not None
+    history = History()
+    n = X.shape[0]
+    batch_size = batch_size_for(settings, n)
+    ws = Workspace(net.layout.layer_units, batch_size, theta.dtype, net.activations,
+                   dropout)  # fmt: skip
+    train_keys = epoch_keys = None
+    if any(rate > 0 for rate in dropout):
+        # Masks keyed by row content: a repeated row sees the same masks as one
+        # row of integer weight (the sample-weight contract holds with dropout).
+        # Its own stream: the epoch salts must not depend on n (shuffling draws).
+        dropout_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
+        train_keys = row_keys(X, dropout_rng.integers(2**62))
+    batches = _BatchLoop(net, data, settings, batch_size, ws, optimizer)
+    sample_idx = np.arange(n)
+    max_iter = settings.max_iter
+    try:
+        for _ in range(max_iter):
+            reporter.epoch_begin(history.n_iter)
+            if settings.shuffle:
+                # Same draw as sklearn.utils.shuffle(sample_idx) in scikit-learn.
+                sample_idx = sample_idx[rng.permutation(n)]
+            if train_keys is not None:
+                epoch_salt = np.uint64(dropout_rng.integers(2**62))
+                epoch_keys = splitmix64(train_keys ^ epoch_salt)
+            loss = batches.run_epoch(sample_idx, epoch_keys)
+            history.n_iter += 1
+            history.loss = loss
+            check_finite(theta, loss, history.n_iter, settings.learning_rate_init)
+            history.n_samples_seen += n
+            history.losses.append(loss)
+            if settings.verbose:
+                print(f"Iteration {history.n_iter}, loss = {loss:.8f}")
+            validation = None
+            if monitor is not None:
+                validation = monitor.evaluate(net)
+                history.validation_scores.append(validation[0])
+                history.validation_losses.append(validation[1])
+                stopper.record_validation_loss(validation[1])
+                if settings.verbose:
+                    print(f"Validation score: {validation[0]:f}")
+            stopper.update(
+                theta, loss, validation if stop_on_validation else None, settings
+            )
+            schedule.epoch_end(
+                optimizer, samples_seen + history.n_samples_seen, history.n_iter
+            )
+            if reporter.epoch_end(history.n_iter):
+                break  # a callback asked to stop: not a convergence failure
+
+            if stopper.no_improvement_count > settings.n_iter_no_change:
+                if stop_on_validation:
+                    msg = (
+                        "Validation score did not improve more than "
+                        f"tol={settings.tol:f} for {settings.n_iter_no_change} "
+                        "consecutive epochs."
+                    )
+                else:
+                    msg = (
+                        f"Training loss did not improve more than tol="
+                        f"{settings.tol:f} for {settings.n_iter_no_change} "
+                        "consecutive epochs."
+                    )
+                if schedule.plateau(optimizer, msg, settings.verbose):
+                    break
+                stopper.no_improvement_count = 0
+            if incremental:
+                break
+            if history.n_iter == max_iter:
+                warn_at_caller(
+                    f"Stochastic Optimizer: Maximum iterations ({max_iter}) "
+                    "reached and the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                )
+    except KeyboardInterrupt:
+        warn_at_caller("Training interrupted by user.")
+        # the interrupted epoch may have diverged
+        check_finite(theta, 0.0, history.n_iter, settings.learning_rate_init)
+
+    if stop_on_validation:
+        theta[...] = stopper.best_theta
+    reporter.fit_end()
+    return history
+
+
+class _BatchLoop:
+    """One epoch of mini-batch steps over fixed training data (the inner loop).
+
+    Holds what every batch reuses: the gather buffers of shuffled batches, the
+    flat gradient, the workspace and the optimizer.  Row and penalty scales are
+    the module docstring's.
+    """
+
+    def __init__(self, net, data, settings, batch_size, ws, optimizer):
+        self.net, self.ws, self.optimizer = net, ws, optimizer
+        self.X, self.Y, self.weights = data.X, data.Y, data.weights
+        self.alpha, self.shuffle = settings.alpha, settings.shuffle
+        self.batch_size = batch_size
+        theta = net.theta
+        self.grad = np.empty_like(theta)
+        weights = data.weights
+        self.mean_weight = None if weights is None else float(weights.mean())
+        self.is_sparse = sparse.issparse(self.X)
+        if self.shuffle and not self.is_sparse:
+            self.x_buf = np.empty((batch_size, self.X.shape[1]), dtype=self.X.dtype)
+        # targets may be stored narrower (bool); each batch is cast into this buffer
+        self.y_buf = np.empty((batch_size, self.Y.shape[1]), dtype=theta.dtype)
+        self.y_raw = np.empty((batch_size, self.Y.shape[1]), dtype=self.Y.dtype)
+
+    def run_epoch(self, sample_idx, epoch_keys=None):
+        """Take one optimizer step per batch; return the epoch's mean batch loss."""
+        X, Y, w, grad = self.X, self.Y, self.weights, self.grad
+        n, batch_size = X.shape[0], self.batch_size
+        batch_keys = None
+        accumulated_loss = 0.0
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            m = stop - start
+            if self.shuffle:
+                # One gather per batch into a reused buffer, no fresh copies.
+                batch = sample_idx[start:stop]
+                if self.is_sparse:
+                    X_batch = X[batch]
+                else:
+                    X_batch = np.take(X, batch, 0, self.x_buf[:m], "clip")
+                Y_raw = np.take(Y, batch, 0, self.y_raw[:m], "clip")
+            else:
+                batch = slice(start, stop)
+                X_batch, Y_raw = X[batch], Y[batch]
+            Y_batch = self.y_buf[:m]
+            np.copyto(Y_batch, Y_raw)
+            if epoch_keys is not None:
+                batch_keys = epoch_keys[batch]
+            if w is None:
+                row_scale, l2_scale = 1.0 / m, self.alpha / m
+            else:
+                denominator = m * self.mean_weight
+                row_scale = w[batch] / denominator
+                l2_scale = self.alpha / denominator
+            batch_loss = loss_and_gradient(
+                self.net,
+                Batch(X_batch, Y_batch, row_scale, l2_scale, batch_keys),
+                self.ws,
+                grad,
+            )
+            accumulated_loss += batch_loss * m
+            self.optimizer.update(self.net.theta, grad)
+        return accumulated_loss / n
