@@ -1,12 +1,14 @@
-"""sk_scratchnet: a NumPy multilayer perceptron, as a scikit-learn classifier."""
+"""sk_scratchnet: NumPy multilayer perceptrons as scikit-learn estimators."""
 
 from sk_scratchnet._classifier import ScratchMLPClassifier
 from sk_scratchnet._onnx import register_skl2onnx, to_onnx
+from sk_scratchnet._regressor import ScratchMLPRegressor
 from sk_scratchnet._streaming import partial_fit_chunks
 
 __version__ = "0.1.0"
 __all__ = [
     "ScratchMLPClassifier",
+    "ScratchMLPRegressor",
     "__version__",
     "partial_fit_chunks",
     "register_skl2onnx",

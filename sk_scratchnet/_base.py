@@ -105,6 +105,8 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     # Values of ``early_stopping_metric`` that watch the validation loss.
     _LOSS_METRICS = ("log_loss", "loss")
+    # Least weight the early-stopping split holds out of each group.
+    _MIN_VALIDATION_WEIGHT = 0.0
 
     def __init__(
         self,
@@ -266,8 +268,9 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         if self.early_stopping and val is None and not incremental:
             X, Y, weights = data.X, data.Y, data.weights
             train, held_out = split_validation(
-                X, weights, self._validation_groups(y), self.validation_fraction, rng
-            )
+                X, weights, self._validation_groups(y), self.validation_fraction, rng,
+                self._MIN_VALIDATION_WEIGHT,
+            )  # fmt: skip
             val = (
                 X[held_out],
                 y[held_out],

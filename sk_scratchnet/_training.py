@@ -174,7 +174,7 @@ class ValidationMonitor:
         return metric, net.head.loss_value(score, self.Y, self.row_scale)
 
 
-def split_validation(X, weights, groups, fraction, rng):
+def split_validation(X, weights, groups, fraction, rng, min_weight=0.0):
     """Hold out about ``fraction`` of each group's weight; ``(train, val)`` rows.
 
     Identical rows always land on the same side: each distinct row gets one
@@ -191,6 +191,9 @@ def split_validation(X, weights, groups, fraction, rng):
         Class labels to stratify by, or ``None``.
     fraction : float
     rng : numpy.random.RandomState
+    min_weight : float, default=0.0
+        Hold out at least this much weight per group when possible (a weight
+        counts as repetitions, so this keeps a weight equal to repeated rows).
     """
     n = X.shape[0]
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
@@ -206,13 +209,15 @@ def split_validation(X, weights, groups, fraction, rng):
             continue
         rows = rows[np.argsort(key[rows], kind="stable")]
         cumulative = np.cumsum(w[rows])
-        cut = np.searchsorted(cumulative, fraction * cumulative[-1])
+        target = max(fraction * cumulative[-1], min_weight)
+        cut = np.searchsorted(cumulative, target)
         chosen = key[rows] <= key[rows[min(cut, len(rows) - 1)]]
         if chosen.all():  # keep every group in the training part
             chosen = key[rows] < key[rows[-1]]
         is_val[rows[chosen]] = True
     train, val = np.flatnonzero(~is_val), np.flatnonzero(is_val)
-    if len(val) < 2 or (weights is not None and not weights[val].any()):
+    held_out = w[val].sum()  # a weight counts as repetitions of its row
+    if not held_out or (len(val) < 2 and held_out < 2):
         too_few = [g for g, size in sizes.items() if 0 < size < 2]
         if groups is not None and too_few:
             raise ValueError(
@@ -223,8 +228,8 @@ def split_validation(X, weights, groups, fraction, rng):
                 "early_stopping=False."
             )
         raise ValueError(
-            "The validation set is too small. Increase 'validation_fraction' or "
-            "the size of your dataset."
+            f"The validation set is too small (n_samples={n}). Increase "
+            "'validation_fraction' or the size of your dataset."
         )
     return train, val
 

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_scratchnet import ScratchMLPClassifier
+from sk_scratchnet import ScratchMLPClassifier, ScratchMLPRegressor
 
 CONFIGURATIONS = [
     ScratchMLPClassifier(max_iter=100),
@@ -21,6 +21,17 @@ CONFIGURATIONS = [
         early_stopping_metric="log_loss",
         max_iter=100,
     ),
+    ScratchMLPRegressor(max_iter=200),
+    ScratchMLPRegressor(solver="lbfgs", max_iter=200),
+    ScratchMLPRegressor(loss="poisson", learning_rate_init=0.01, max_iter=200),
+    ScratchMLPRegressor(
+        hidden_layer_sizes=(16, 8),
+        dropout=0.1,
+        early_stopping=True,
+        early_stopping_metric="loss",
+        max_iter=200,
+    ),
+    ScratchMLPRegressor(solver="sgd", activation="tanh", max_iter=200),
 ]
 
 
