@@ -44,7 +44,6 @@ extensions = [
 templates_path = ["_templates"]
 exclude_patterns = [
     "_build",
-    "images/README.md",
     "auto_examples/*.ipynb",
     "auto_examples/*.py",
     "auto_examples/*.zip",

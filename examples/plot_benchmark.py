@@ -20,8 +20,9 @@ Peak memory is the same as MLPClassifier's.
 # %%
 # Find and read the results
 # -------------------------
-# The path is taken relative to this file, with a fallback to the working
-# directory (the documentation build runs the examples from ``examples/``).
+# The path is taken relative to this file when run as a script; the documentation
+# build (sphinx-gallery) defines no ``__file__`` and runs each example from its
+# own folder, ``examples/``, so the working directory is the fallback.
 import json
 from pathlib import Path
 
@@ -30,7 +31,7 @@ import numpy as np
 
 try:
     here = Path(__file__).resolve().parent
-except NameError:  # no __file__, e.g. in a notebook
+except NameError:  # sphinx-gallery, notebooks
     here = Path.cwd()
 candidates = [
     folder / "benchmarks" / "results" / "bench.json"
