@@ -110,12 +110,25 @@ _TRAILING_UNDERSCORE = re.compile(r"\((\w+_),\)")
 
 
 def _clean_docstring(app, what, name, obj, options, lines):
-    """Make docstrings render without unresolvable references."""
-    from_sklearn = getattr(obj, "__module__", "") or ""
-    for i, line in enumerate(lines):
-        if from_sklearn.startswith("sklearn"):
+    """Make docstrings render without unresolvable references.
+
+    Also joins a parameter line continued with a single backslash: in a raw
+    docstring (used where LaTeX appears) the backslash and the line break stay
+    in the text, and numpydoc would read two lines.
+    """
+    module = getattr(obj, "__module__", "") or ""
+    joined = []
+    for line in lines:
+        last = joined[-1] if joined else ""
+        if last.endswith("\\") and not last.endswith("\\\\"):  # not LaTeX's \\
+            joined[-1] = joined[-1][:-1] + line.lstrip()
+        else:
+            joined.append(line)
+    for i, line in enumerate(joined):
+        if module.startswith("sklearn"):
             line = _SKLEARN_ROLE.sub(r"\1", line)
-        lines[i] = _TRAILING_UNDERSCORE.sub(r"(``\1``,)", line)
+        joined[i] = _TRAILING_UNDERSCORE.sub(r"(``\1``,)", line)
+    lines[:] = joined
 
 
 def setup(app):
