@@ -4,7 +4,8 @@ Build it offline from the repository's root with::
 
     pip install -e ".[docs]" && python -m sphinx -W -b html docs docs/_build/html
 
-Nothing here needs the network: intersphinx is off unless the environment
+Nothing here needs the network, to build or to read the site (MathJax is copied
+into it, not loaded from a CDN): intersphinx is off unless the environment
 variable ``SK_SCRATCHNET_INTERSPHINX=1`` is set (then links to numpy, scipy,
 scikit-learn and Python are resolved from their online inventories).
 """
@@ -36,6 +37,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # copies MathJax into _static: math renders offline
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
