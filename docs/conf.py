@@ -94,12 +94,15 @@ html_title = f"sk_scratchnet {release}"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    "secondary_sidebar_items": ["page-toc"],
+    # the benchmark table needs the page's full width
+    "secondary_sidebar_items": {"**": ["page-toc"], "user_guide/performance": []},
     "footer_start": ["copyright"],
     "footer_end": [],
 }
 html_sidebars = {"index": [], "install": []}
 html_show_sourcelink = False
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 
 
 # Inherited methods (score, get_params, set_fit_request, ...) bring scikit-learn's
