@@ -8,7 +8,7 @@ learning strategies; here is the same comparison, written anew for
 :class:`~sk_scratchnet.ScratchMLPClassifier`: plain SGD with a constant or an
 inverse-scaling learning rate, each without momentum, with momentum and with
 Nesterov's momentum, and Adam. Adam with a cosine schedule, which
-``MLPClassifier`` does not offer, is added as a ninth curve.
+``MLPClassifier`` does not offer, is added as an eighth curve.
 
 What to see: momentum speeds SGD up a lot (plain and Nesterov's momentum are
 almost the same here); ``'invscaling'`` shrinks the rate so fast that SGD without
