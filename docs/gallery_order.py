@@ -9,7 +9,7 @@ EXAMPLE_ORDER = [
     "plot_class_weight.py",  # 4
     "plot_activations.py",  # 5
     "plot_learning_rate_schedules.py",  # 6
-    # 7: the regression example goes here once ScratchMLPRegressor exists
+    "plot_regression.py",  # 7
     "plot_out_of_core.py",  # 8
     "plot_onnx.py",  # 9
     "plot_benchmark.py",  # 10
