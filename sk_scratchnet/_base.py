@@ -105,8 +105,8 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     # Values of ``early_stopping_metric`` that watch the validation loss.
     _LOSS_METRICS = ("log_loss", "loss")
-    # Least weight the early-stopping split holds out of each group.
-    _MIN_VALIDATION_WEIGHT = 0.0
+    # Least number of distinct rows the early-stopping split holds out per group.
+    _MIN_VALIDATION_ROWS = 1
 
     def __init__(
         self,
@@ -269,7 +269,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             X, Y, weights = data.X, data.Y, data.weights
             train, held_out = split_validation(
                 X, weights, self._validation_groups(y), self.validation_fraction, rng,
-                self._MIN_VALIDATION_WEIGHT,
+                self._MIN_VALIDATION_ROWS,
             )  # fmt: skip
             val = (
                 X[held_out],

@@ -210,8 +210,8 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
     True
     """
 
-    # R² needs two held-out rows (or a weight of 2: weights are repetitions).
-    _MIN_VALIDATION_WEIGHT = 2.0
+    # R² needs two distinct held-out rows.
+    _MIN_VALIDATION_ROWS = 2
 
     _parameter_constraints: dict = {
         **BaseScratchMLP._parameter_constraints,

@@ -174,7 +174,7 @@ class ValidationMonitor:
         return metric, net.head.loss_value(score, self.Y, self.row_scale)
 
 
-def split_validation(X, weights, groups, fraction, rng, min_weight=0.0):
+def split_validation(X, weights, groups, fraction, rng, min_distinct=1):
     """Hold out about ``fraction`` of each group's weight; ``(train, val)`` rows.
 
     Identical rows always land on the same side: each distinct row gets one
@@ -191,9 +191,9 @@ def split_validation(X, weights, groups, fraction, rng, min_weight=0.0):
         Class labels to stratify by, or ``None``.
     fraction : float
     rng : numpy.random.RandomState
-    min_weight : float, default=0.0
-        Hold out at least this much weight per group when possible (a weight
-        counts as repetitions, so this keeps a weight equal to repeated rows).
+    min_distinct : int, default=1
+        Hold out at least this many distinct rows of each group when possible
+        (R² needs 2).  Distinct rows, not rows: a weight stays a repetition.
     """
     n = X.shape[0]
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
@@ -209,15 +209,17 @@ def split_validation(X, weights, groups, fraction, rng, min_weight=0.0):
             continue
         rows = rows[np.argsort(key[rows], kind="stable")]
         cumulative = np.cumsum(w[rows])
-        target = max(fraction * cumulative[-1], min_weight)
-        cut = np.searchsorted(cumulative, target)
-        chosen = key[rows] <= key[rows[min(cut, len(rows) - 1)]]
+        cut = np.searchsorted(cumulative, fraction * cumulative[-1])
+        threshold = key[rows[min(cut, len(rows) - 1)]]
+        distinct = np.unique(key[rows])
+        threshold = max(threshold, distinct[min(min_distinct, len(distinct)) - 1])
+        chosen = key[rows] <= threshold
         if chosen.all():  # keep every group in the training part
             chosen = key[rows] < key[rows[-1]]
         is_val[rows[chosen]] = True
     train, val = np.flatnonzero(~is_val), np.flatnonzero(is_val)
-    held_out = w[val].sum()  # a weight counts as repetitions of its row
-    if not held_out or (len(val) < 2 and held_out < 2):
+    too_small = len(val) < 2 or not w[val].any()
+    if too_small or len(np.unique(key[val])) < min_distinct:
         too_few = [g for g, size in sizes.items() if 0 < size < 2]
         if groups is not None and too_few:
             raise ValueError(
