@@ -404,7 +404,10 @@ default=None
 
     def _validation_metric(self, y_val, w_val):
         def r2(score):
-            return r2_score(y_val, self._predictions(score), sample_weight=w_val)
+            # The exp link works in place, and the validation loss is computed
+            # from the same raw scores after this metric: predict on a copy.
+            prediction = self._predictions(score.copy())
+            return r2_score(y_val, prediction, sample_weight=w_val)
 
         return r2
 

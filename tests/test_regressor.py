@@ -383,7 +383,7 @@ def test_early_stopping_with_the_internal_split():
 
 
 @pytest.mark.parametrize("n_outputs", [1, 3])
-@pytest.mark.parametrize("loss", ["squared_error"])
+@pytest.mark.parametrize("loss", LOSSES)
 def test_validation_loss_curve_is_the_loss_of_the_model(loss, n_outputs):
     X, Y = make_data(n_samples=80, n_outputs=n_outputs, loss=loss)
     X_val, Y_val = X[60:], Y[60:]
