@@ -371,6 +371,23 @@ def test_validation_scores_are_the_r2_of_each_epoch():
     )
 
 
+@pytest.mark.filterwarnings("ignore:R.2 score is not well-defined")
+def test_early_stopping_on_r2_refuses_a_one_row_validation_set():
+    # R² of one row is NaN: no epoch would count as the best, and early stopping
+    # would silently restore the untrained initial weights.
+    X, X_val, y, y_val = _noisy_regression()
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        _early("r2").fit(X, y, X_val=X_val[:1], y_val=y_val[:1])
+    # The validation loss of one row is well defined: training really happens.
+    reg = _early("loss").set_params(max_iter=5, n_iter_no_change=100)
+    reg.fit(X, y, X_val=X_val[:1], y_val=y_val[:1])
+    assert np.isfinite(reg.validation_loss_curve_).all()
+    initial = ScratchMLPRegressor(
+        hidden_layer_sizes=(32,), max_iter=1, learning_rate_init=1e-300, random_state=0
+    ).fit(X, y)
+    assert not np.array_equal(reg.coefs_[0], initial.coefs_[0])
+
+
 def test_early_stopping_with_the_internal_split():
     X, _, y, _ = _noisy_regression()
     reg = small(early_stopping=True, validation_fraction=0.2, max_iter=100)
