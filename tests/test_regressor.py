@@ -388,6 +388,31 @@ def test_early_stopping_on_r2_refuses_a_one_row_validation_set():
     assert not np.array_equal(reg.coefs_[0], initial.coefs_[0])
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: the internal split may hold out a single row of weight >= 2, "
+    "whose R² is NaN, so the initial weights are restored",
+    raises=AssertionError,
+)
+@pytest.mark.filterwarnings("ignore:R.2 score is not well-defined")
+def test_internal_split_of_weighted_rows_still_trains():
+    X, y = make_data(n_samples=4)
+    params = {
+        "hidden_layer_sizes": (4,),
+        "early_stopping": True,
+        "learning_rate_init": 0.1,
+        "random_state": 0,
+    }
+    reg = ScratchMLPRegressor(**params, max_iter=20)
+    reg.fit(X, y, sample_weight=np.full(4, 5.0))
+    initial = ScratchMLPRegressor(
+        **{**params, "early_stopping": False, "learning_rate_init": 1e-300},
+        max_iter=1,
+    ).fit(X, y)
+    assert not np.isnan(reg.validation_scores_).any()
+    assert not np.array_equal(reg.coefs_[0], initial.coefs_[0])
+
+
 def test_early_stopping_with_the_internal_split():
     X, _, y, _ = _noisy_regression()
     reg = small(early_stopping=True, validation_fraction=0.2, max_iter=100)
