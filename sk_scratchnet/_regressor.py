@@ -397,6 +397,15 @@ default=None
             raise ValueError(
                 f"y_val has {Y_val.shape[1]} output(s) but y has {self.n_outputs_}."
             )
+        r2_stopping = self.early_stopping and self.early_stopping_metric == "r2"
+        if r2_stopping and X_val.shape[0] < 2:
+            # R² of one row is NaN: no epoch would ever count as the best, and
+            # the initial weights would be restored at the end.
+            raise ValueError(
+                "Early stopping on R² needs at least 2 rows in X_val/y_val (R² is "
+                "not defined for one sample); pass more rows or set "
+                "early_stopping_metric='loss'."
+            )
         return X_val, y_val, Y_val, None
 
     def _head(self):
@@ -404,7 +413,10 @@ default=None
 
     def _validation_metric(self, y_val, w_val):
         def r2(score):
-            return r2_score(y_val, self._predictions(score), sample_weight=w_val)
+            # The exp link works in place, and the validation loss is computed
+            # from the same raw scores after this metric: predict on a copy.
+            prediction = self._predictions(score.copy())
+            return r2_score(y_val, prediction, sample_weight=w_val)
 
         return r2
 
