@@ -170,19 +170,24 @@ def _add_scaler(graph, x, scaler):
     return x
 
 
-# erf(u) = 2/sqrt(pi) u exp(-u^2) sum_n c_n u^(2n), c_n = 2^n / (1 3 5 ... (2n+1)).
-# Every term of the sum is positive, so it loses no digits to cancellation. |u| is
-# clipped at 6, where erf is 1 to float64 precision (erfc(6) ~ 2e-17); with 98
-# terms the dropped tail is below 1e-17 of the sum there.
+# erf(u) = 2/sqrt(pi) u exp(-u^2) sum_n d_n s^n, s = (u / 6)^2, with
+# d_n = 36^n 2^n / (1 3 5 ... (2n+1)). Every term of the sum is positive, so it loses
+# no digits to cancellation. |u| is clipped at 6, where erf is 1 to float64
+# precision (erfc(6) ~ 2e-17); with 98 terms the dropped tail is below 1e-17 of the
+# sum there. The variable is scaled to s in [0, 1] so that every d_n lies in
+# [1e-2, 1e15]: onnxruntime's optimizer deletes an Add whose constant is zero in
+# float32, and the unscaled coefficients fall below 1e-45.
 _ERF_CLIP = 6.0
-_ERF_COEFFICIENTS = np.cumprod([1.0] + [2.0 / (2 * n + 1) for n in range(1, 98)])
+_ERF_COEFFICIENTS = np.cumprod(
+    [1.0] + [2.0 * _ERF_CLIP**2 / (2 * n + 1) for n in range(1, 98)]
+)
 
 
 def _add_erf_series(graph, u):
     """Append erf(u) in float64 with elementwise operators (about 2e-15 absolute).
 
     onnxruntime has no float64 Erf kernel; a float32 Erf would cost about 1e-7.
-    The polynomial in ``u**2`` is evaluated by Horner's rule.
+    The polynomial in ``(u / 6)**2`` is evaluated by Horner's rule.
     """
     u = graph.op(
         "Clip",
@@ -191,10 +196,11 @@ def _add_erf_series(graph, u):
         graph.const("erf_high", _ERF_CLIP),
     )
     t = graph.op("Mul", u, u)
+    s = graph.op("Div", t, graph.const("erf_clip_squared", _ERF_CLIP**2))
     total = graph.const("erf_c", _ERF_COEFFICIENTS[-1])
     for coefficient in _ERF_COEFFICIENTS[-2::-1]:
         total = graph.op(
-            "Add", graph.op("Mul", total, t), graph.const("erf_c", coefficient)
+            "Add", graph.op("Mul", total, s), graph.const("erf_c", coefficient)
         )
     envelope = graph.op("Mul", u, graph.op("Exp", graph.op("Neg", t)))
     scaled = graph.op("Mul", envelope, graph.const("erf_scale", 2 / math.sqrt(math.pi)))
