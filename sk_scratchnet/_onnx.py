@@ -1,15 +1,18 @@
-"""Export a fitted classifier to ONNX, node by node with the ``onnx`` helper API.
+"""Export a fitted MLP to ONNX, node by node with the ``onnx`` helper API.
 
 The exported graph repeats the forward pass of the estimator (the README's
-equations 1-3 generalised to any depth)::
+equations 1-3 generalised to any depth), then the output head named by the
+model's ``out_activation_``::
 
     z_0 = X                                   # after an optional scaler step
     z_l = act(z_{l-1} @ W_l + b_l)            # MatMul + Add + activation node(s)
     score = z_{L-1} @ W_L + b_L
-    probabilities = softmax(score)            # multiclass
-                  = [1 - s, s], s = sigmoid(score)  # binary, one logistic unit
-                  = sigmoid(score)            # multilabel
-    label = classes_[argmax(probabilities)]   # Gather on a constant tensor
+    'softmax':  probabilities = softmax(score)              # multiclass
+                label = classes_[argmax(probabilities)]     # Gather on a constant
+    'logistic': probabilities = [1 - s, s], s = sigmoid(score)  # binary
+                              = sigmoid(score)              # multilabel
+    'identity': variable = score                            # squared error
+    'exp':      variable = exp(score)                       # Poisson
 
 ``onnx`` is an optional dependency (``pip install sk_scratchnet[onnx]``); it is
 imported only when :func:`to_onnx` is called, so ``import sk_scratchnet`` works
@@ -17,7 +20,9 @@ without it.
 """
 
 import math
+from collections.abc import Callable
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -122,7 +127,7 @@ class _GraphBuilder:
 
 
 def _split_pipeline(model):
-    """Return ``(preprocessing_steps, classifier)`` for a model or a Pipeline."""
+    """Return ``(preprocessing_steps, estimator)`` for a model or a Pipeline."""
     steps = getattr(model, "steps", None)
     if steps is None:
         return [], model
@@ -133,7 +138,7 @@ def _split_pipeline(model):
         if type(step).__name__ not in _SUPPORTED_SCALERS:
             raise TypeError(
                 f"to_onnx cannot convert the pipeline step {type(step).__name__}; "
-                f"supported steps before the classifier are {_SUPPORTED_SCALERS}."
+                f"supported steps before the estimator are {_SUPPORTED_SCALERS}."
             )
     return transformers, steps[-1][1]
 
@@ -165,12 +170,49 @@ def _add_scaler(graph, x, scaler):
     return x
 
 
+# erf(u) = 2/sqrt(pi) u exp(-u^2) sum_n d_n s^n, s = (u / 6)^2, with
+# d_n = 36^n 2^n / (1 3 5 ... (2n+1)). Every term of the sum is positive, so it loses
+# no digits to cancellation. |u| is clipped at 6, where erf is 1 to float64
+# precision (erfc(6) ~ 2e-17); with 98 terms the dropped tail is below 1e-17 of the
+# sum there. The variable is scaled to s in [0, 1] so that every d_n lies in
+# [1e-2, 1e15]: onnxruntime's optimizer deletes an Add whose constant is zero in
+# float32, and the unscaled coefficients fall below 1e-45.
+_ERF_CLIP = 6.0
+_ERF_COEFFICIENTS = np.cumprod(
+    [1.0] + [2.0 * _ERF_CLIP**2 / (2 * n + 1) for n in range(1, 98)]
+)
+
+
+def _add_erf_series(graph, u):
+    """Append erf(u) in float64 with elementwise operators (about 2e-15 absolute).
+
+    onnxruntime has no float64 Erf kernel; a float32 Erf would cost about 1e-7.
+    The polynomial in ``(u / 6)**2`` is evaluated by Horner's rule.
+    """
+    u = graph.op(
+        "Clip",
+        u,
+        graph.const("erf_low", -_ERF_CLIP),
+        graph.const("erf_high", _ERF_CLIP),
+    )
+    t = graph.op("Mul", u, u)
+    s = graph.op("Div", t, graph.const("erf_clip_squared", _ERF_CLIP**2))
+    total = graph.const("erf_c", _ERF_COEFFICIENTS[-1])
+    for coefficient in _ERF_COEFFICIENTS[-2::-1]:
+        total = graph.op(
+            "Add", graph.op("Mul", total, s), graph.const("erf_c", coefficient)
+        )
+    envelope = graph.op("Mul", u, graph.op("Exp", graph.op("Neg", t)))
+    scaled = graph.op("Mul", envelope, graph.const("erf_scale", 2 / math.sqrt(math.pi)))
+    return graph.op("Mul", scaled, total)
+
+
 def _add_activation(graph, z, name):
     """Append the hidden activation ``name`` applied to ``z``.
 
     float32 uses the native ONNX operators. onnxruntime has no float64 kernel
-    for Elu, Softplus and Erf, so float64 graphs spell the first two out with
-    elementwise operators and evaluate erf in float32 (about 1e-7 accuracy);
+    for Elu, Softplus and Erf, so float64 graphs spell them out with
+    elementwise operators (erf as a series, see :func:`_add_erf_series`);
     LeakyRelu's float32 slope attribute is replaced by a float64 Mul and Max.
     """
     double = graph.dtype == np.float64
@@ -208,13 +250,7 @@ def _add_activation(graph, z, name):
     if name == "gelu":
         # Exact form: 0.5 * z * (1 + erf(z / sqrt(2))).
         u = graph.op("Div", z, graph.const("sqrt2", math.sqrt(2.0)))
-        if double:
-            u32 = graph.op("Cast", u, to=graph.onnx.TensorProto.FLOAT)
-            erf = graph.op(
-                "Cast", graph.op("Erf", u32), to=graph.onnx.TensorProto.DOUBLE
-            )
-        else:
-            erf = graph.op("Erf", u)
+        erf = _add_erf_series(graph, u) if double else graph.op("Erf", u)
         half_z = graph.op("Mul", z, graph.const("half", 0.5))
         return graph.op("Mul", half_z, graph.op("Add", erf, graph.const("one", 1.0)))
     raise ValueError(
@@ -223,10 +259,10 @@ def _add_activation(graph, z, name):
     )
 
 
-def _hidden_activations(clf):
+def _hidden_activations(model):
     """Return one activation name per hidden layer."""
-    n_hidden = len(clf.coefs_) - 1
-    activation = clf.activation
+    n_hidden = len(model.coefs_) - 1
+    activation = model.activation
     if isinstance(activation, str):
         return [activation] * n_hidden
     names = list(activation)
@@ -254,70 +290,134 @@ def _label_dtype(clf):
     raise TypeError(f"to_onnx cannot store class labels of dtype {kind}.")
 
 
-def _output_spec(onnx, clf):
-    """Return (label element type, label shape, n_classes) of the graph."""
-    dtype = _label_dtype(clf)
-    if dtype is None:
-        label_type = onnx.TensorProto.STRING
-    else:
-        label_type = onnx.helper.np_dtype_to_tensor_dtype(dtype)
+def _classifier_output_types(clf, float_dtype):
+    """Return the dtype and shape of ``label`` and of ``probabilities``.
+
+    The label dtype is None for string labels.
+    """
     if clf.out_activation_ == "logistic" and clf.n_outputs_ > 1:
-        return label_type, [None, int(clf.n_outputs_)], int(clf.n_outputs_)
-    return label_type, [None], len(clf.classes_)
+        label_shape, n_columns = [None, int(clf.n_outputs_)], int(clf.n_outputs_)
+    else:
+        label_shape, n_columns = [None], len(clf.classes_)
+    return [(_label_dtype(clf), label_shape), (float_dtype, [None, n_columns])]
 
 
-def _check_classifier(clf):
-    """Raise unless ``clf`` is a fitted MLP classifier."""
-    check_is_fitted(clf)
-    needed = ("coefs_", "intercepts_", "out_activation_", "n_outputs_", "classes_")
-    if not all(hasattr(clf, name) for name in needed):
+def _regressor_output_types(reg, float_dtype):
+    """Return the dtype and shape of ``variable``: always 2-D, as skl2onnx's."""
+    return [(float_dtype, [None, int(reg.n_outputs_)])]
+
+
+def _add_classes(graph, clf):
+    """Add ``classes_`` as a constant tensor of the ``label`` output's dtype."""
+    dtype = _label_dtype(clf)
+    return graph.const("classes", clf.classes_, dtype=str if dtype is None else dtype)
+
+
+def _emit_softmax(graph, score, clf, outputs):
+    """Multiclass: ``probabilities = softmax(score)``, ``label`` its argmax."""
+    label, probabilities = outputs
+    classes = _add_classes(graph, clf)
+    graph.op("Softmax", score, output=probabilities, axis=1)
+    index = graph.op("ArgMax", probabilities, axis=1, keepdims=0)
+    graph.op("Gather", classes, index, output=label, axis=0)
+
+
+def _emit_logistic(graph, score, clf, outputs):
+    """Binary (one logistic unit, ``[1 - p, p]``) or multilabel (one per label)."""
+    label, probabilities = outputs
+    if clf.n_outputs_ > 1:
+        graph.op("Sigmoid", score, output=probabilities)
+        positive = graph.op("Greater", probabilities, graph.const("half", 0.5))
+        graph.op("Cast", positive, output=label, to=graph.onnx.TensorProto.INT64)
+        return
+    classes = _add_classes(graph, clf)
+    p = graph.op("Sigmoid", score)
+    q = graph.op("Sub", graph.const("one", 1.0), p)
+    graph.op("Concat", q, p, output=probabilities, axis=1)
+    flat = graph.op("Reshape", p, graph.const("flat", [-1], dtype=np.int64))
+    positive = graph.op("Greater", flat, graph.const("half", 0.5))
+    index = graph.op("Cast", positive, to=graph.onnx.TensorProto.INT64)
+    graph.op("Gather", classes, index, output=label, axis=0)
+
+
+def _emit_identity(graph, score, reg, outputs):
+    """Squared error: the prediction is the raw score."""
+    graph.op("Identity", score, output=outputs[0])
+
+
+def _emit_exp(graph, score, reg, outputs):
+    """Poisson: the prediction is ``exp(score)``, never negative."""
+    graph.op("Exp", score, output=outputs[0])
+
+
+class _OnnxHead(NamedTuple):
+    """How the graph ends for one output head (one ``out_activation_``)."""
+
+    outputs: tuple  # names of the graph outputs, as skl2onnx names them
+    fitted: tuple  # fitted attributes that ``emit`` reads beyond the network's
+    output_types: Callable  # (model, float dtype) -> [(dtype, shape)] per output
+    emit: Callable  # (graph, score, model, outputs) -> None
+
+
+_CLASSIFIER_OUTPUTS = ("label", "probabilities")
+_REGRESSOR_OUTPUTS = ("variable",)
+_ONNX_HEADS = {
+    "softmax": _OnnxHead(
+        _CLASSIFIER_OUTPUTS, ("classes_",), _classifier_output_types, _emit_softmax
+    ),
+    "logistic": _OnnxHead(
+        _CLASSIFIER_OUTPUTS, ("classes_",), _classifier_output_types, _emit_logistic
+    ),
+    "identity": _OnnxHead(
+        _REGRESSOR_OUTPUTS, (), _regressor_output_types, _emit_identity
+    ),
+    "exp": _OnnxHead(_REGRESSOR_OUTPUTS, (), _regressor_output_types, _emit_exp),
+}
+
+
+def _onnx_head(model):
+    """Return the head that ends ``model``'s graph, after checking the model.
+
+    Raises NotFittedError for an unfitted model, TypeError for an object that is
+    not a fitted MLP, and ValueError for an output activation with no head.
+    """
+    check_is_fitted(model)
+    needed = ("coefs_", "intercepts_", "out_activation_", "n_outputs_")
+    if not all(hasattr(model, name) for name in needed):
         raise TypeError(
-            "to_onnx converts fitted MLP classifiers (ScratchMLPClassifier, "
-            f"MLPClassifier) with {needed}; got {type(clf).__name__}."
+            "to_onnx converts fitted MLP estimators (ScratchMLPClassifier, "
+            "ScratchMLPRegressor, MLPClassifier, MLPRegressor) with "
+            f"{needed}; got {type(model).__name__}."
         )
-
-
-def _add_classifier(graph, x, clf, label, probabilities):
-    """Append the network of ``clf`` from input ``x`` to the two named outputs."""
-    _check_classifier(clf)
-    if clf.out_activation_ not in ("softmax", "logistic"):
+    head = _ONNX_HEADS.get(model.out_activation_)
+    if head is None:
         raise ValueError(
-            f"to_onnx exports classifiers only; out_activation_="
-            f"{clf.out_activation_!r} is not 'softmax' or 'logistic'."
+            f"to_onnx cannot export out_activation_={model.out_activation_!r}; "
+            f"the output heads it knows are {sorted(_ONNX_HEADS)}."
         )
-    activations = _hidden_activations(clf)
+    missing = [name for name in head.fitted if not hasattr(model, name)]
+    if missing:
+        raise TypeError(
+            f"{type(model).__name__} has out_activation_="
+            f"{model.out_activation_!r} but no {missing}."
+        )
+    return head
+
+
+def _add_model(graph, x, model, outputs):
+    """Append the network of ``model`` from input ``x`` to the named outputs."""
+    head = _onnx_head(model)
+    activations = _hidden_activations(model)
     z = x
-    n_layers = len(clf.coefs_)
+    n_layers = len(model.coefs_)
     for layer, (coef, intercept) in enumerate(
-        zip(clf.coefs_, clf.intercepts_, strict=True)
+        zip(model.coefs_, model.intercepts_, strict=True)
     ):
         z = graph.op("MatMul", z, graph.const(f"coef_{layer}", coef))
         z = graph.op("Add", z, graph.const(f"intercept_{layer}", intercept))
         if layer < n_layers - 1:
             z = _add_activation(graph, z, activations[layer])
-
-    int64 = graph.onnx.TensorProto.INT64
-    label_dtype = _label_dtype(clf)
-    if label_dtype is None:
-        label_dtype = np.dtype(str)
-    if clf.out_activation_ == "softmax":
-        classes = graph.const("classes", clf.classes_, dtype=label_dtype)
-        graph.op("Softmax", z, output=probabilities, axis=1)
-        index = graph.op("ArgMax", probabilities, axis=1, keepdims=0)
-        graph.op("Gather", classes, index, output=label, axis=0)
-    elif clf.n_outputs_ == 1:  # binary: one logistic unit
-        classes = graph.const("classes", clf.classes_, dtype=label_dtype)
-        p = graph.op("Sigmoid", z)
-        q = graph.op("Sub", graph.const("one", 1.0), p)
-        graph.op("Concat", q, p, output=probabilities, axis=1)
-        flat = graph.op("Reshape", p, graph.const("flat", [-1], dtype=np.int64))
-        positive = graph.op("Greater", flat, graph.const("half", 0.5))
-        index = graph.op("Cast", positive, to=int64)
-        graph.op("Gather", classes, index, output=label, axis=0)
-    else:  # multilabel: one independent logistic unit per label
-        graph.op("Sigmoid", z, output=probabilities)
-        positive = graph.op("Greater", probabilities, graph.const("half", 0.5))
-        graph.op("Cast", positive, output=label, to=int64)
+    head.emit(graph, z, model, outputs)
 
 
 def _input_dtype(X_sample):
@@ -332,28 +432,31 @@ def _input_dtype(X_sample):
 
 
 def to_onnx(model, X_sample=None, *, target_opset=None):
-    """Convert a fitted MLP classifier (or scaler + classifier Pipeline) to ONNX.
+    """Convert a fitted MLP (or a scaler + MLP Pipeline) to ONNX.
 
     The graph is built directly with :mod:`onnx.helper`: one ``MatMul`` and
     ``Add`` per layer, the hidden activation, and the output function of the
-    model. It has one input and two outputs:
+    model. It has one input, ``X``: a float tensor of shape
+    ``[None, n_features]``, of ``X_sample``'s dtype when that is float64 and
+    float32 otherwise. Its outputs are named as skl2onnx names them:
 
-    - ``X``: float tensor of shape ``[None, n_features]``, of ``X_sample``'s
-      dtype when that is float64 and float32 otherwise.
-    - ``label``: the class labels, as :meth:`predict` returns them (int64,
-      string, bool or float tensor of shape ``[None]``; for multilabel models
-      an int64 0/1 matrix of shape ``[None, n_labels]``).
-    - ``probabilities``: ``[None, n_classes]``, as :meth:`predict_proba`.
+    - a classifier has two: ``label``, the class labels as :meth:`predict`
+      returns them (int64, string, bool or float tensor of shape ``[None]``;
+      for multilabel models an int64 0/1 matrix of shape ``[None, n_labels]``),
+      and ``probabilities``, ``[None, n_classes]``, as :meth:`predict_proba`;
+    - a regressor has one: ``variable``, ``[None, n_outputs]`` (2-D even for a
+      single output), as :meth:`predict`.
 
     Parameters
     ----------
-    model : ScratchMLPClassifier, MLPClassifier or Pipeline
-        A fitted classifier exposing ``coefs_``, ``intercepts_``,
-        ``out_activation_``, ``n_outputs_``, ``classes_`` and ``activation``
-        (a name, or a list with one name per hidden layer). A fitted
-        :class:`~sklearn.pipeline.Pipeline` whose last step is such a
-        classifier may precede it with ``StandardScaler``, ``MinMaxScaler``
-        or ``MaxAbsScaler`` steps (or ``'passthrough'``).
+    model : ScratchMLPClassifier, ScratchMLPRegressor, MLPClassifier, \
+MLPRegressor or Pipeline
+        A fitted MLP exposing ``coefs_``, ``intercepts_``, ``out_activation_``,
+        ``n_outputs_``, ``activation`` (a name, or a list with one name per
+        hidden layer) and, for a classifier, ``classes_``. A fitted
+        :class:`~sklearn.pipeline.Pipeline` whose last step is such a model
+        may precede it with ``StandardScaler``, ``MinMaxScaler`` or
+        ``MaxAbsScaler`` steps (or ``'passthrough'``).
     X_sample : array-like of shape (n_samples, n_features), default=None
         Sample input. Only its dtype and number of columns are used. ``None``
         means float32 input with the model's ``n_features_in_`` columns.
@@ -372,22 +475,26 @@ def to_onnx(model, X_sample=None, *, target_opset=None):
     ImportError
         If the optional ``onnx`` package is not installed.
     ValueError
-        If the model's activation, output function or opset is not supported,
-        or ``X_sample`` has the wrong number of columns.
+        If the model's activation, output activation (``out_activation_``) or
+        the opset is not supported, or ``X_sample`` has the wrong number of
+        columns.
     TypeError
-        If the model is not an MLP classifier, or a pipeline step before it
-        is not a supported scaler.
+        If the model is not an MLP, or a pipeline step before it is not a
+        supported scaler.
     sklearn.exceptions.NotFittedError
         If the model is not fitted.
 
     Notes
     -----
-    For binary models (one logistic output unit) the probabilities are
-    ``[1 - p, p]`` and the label is ``classes_[p > 0.5]``; multiclass models
-    take ``classes_[argmax(probabilities)]``; multilabel models return
-    ``probabilities > 0.5`` as int64. For float64 graphs the ``gelu``
-    activation evaluates erf in float32, because onnxruntime has no float64
-    kernel for it (agreement about 1e-7 instead of 1e-15).
+    The output heads are: ``'softmax'`` (multiclass: ``label`` is
+    ``classes_[argmax(probabilities)]``), ``'logistic'`` (binary, one output
+    unit: probabilities ``[1 - p, p]`` and label ``classes_[p > 0.5]``;
+    multilabel: ``probabilities > 0.5`` as int64), ``'identity'`` (squared
+    error: the raw score) and ``'exp'`` (Poisson: ``Exp`` of the score).
+    onnxruntime has no float64 kernel for ``Erf``, so float64 graphs of the
+    ``gelu`` activation evaluate erf as a power series with elementwise
+    operators (about 200 extra nodes per ``gelu`` layer, accurate to about
+    2e-15).
 
     Examples
     --------
@@ -419,9 +526,9 @@ def to_onnx(model, X_sample=None, *, target_opset=None):
             f"{onnx.defs.onnx_opset_version()}], got {target_opset!r}."
         )
 
-    scalers, clf = _split_pipeline(model)
-    _check_classifier(clf)
-    n_features = clf.coefs_[0].shape[0]
+    scalers, estimator = _split_pipeline(model)
+    head = _onnx_head(estimator)
+    n_features = estimator.coefs_[0].shape[0]
     if X_sample is not None:
         n_sample_features = np.shape(X_sample)[1] if np.ndim(X_sample) == 2 else None
         if n_sample_features != n_features:
@@ -434,19 +541,24 @@ def to_onnx(model, X_sample=None, *, target_opset=None):
     x = "X"
     for scaler in scalers:
         x = _add_scaler(graph, x, scaler)
-    _add_classifier(graph, x, clf, "label", "probabilities")
-    label_type, label_shape, n_classes = _output_spec(onnx, clf)
-
+    _add_model(graph, x, estimator, head.outputs)
+    outputs = [
+        helper.make_tensor_value_info(
+            name,
+            onnx.TensorProto.STRING
+            if dtype is None
+            else helper.np_dtype_to_tensor_dtype(np.dtype(dtype)),
+            shape,
+        )
+        for name, (dtype, shape) in zip(
+            head.outputs, head.output_types(estimator, graph.dtype), strict=True
+        )
+    ]
     onnx_graph = helper.make_graph(
         graph.nodes,
-        f"{type(clf).__name__}",
+        f"{type(estimator).__name__}",
         [helper.make_tensor_value_info("X", graph.elem_type, [None, n_features])],
-        [
-            helper.make_tensor_value_info("label", label_type, label_shape),
-            helper.make_tensor_value_info(
-                "probabilities", graph.elem_type, [None, n_classes]
-            ),
-        ],
+        outputs,
         initializer=graph.initializers,
     )
     opset_imports = [helper.make_opsetid("", int(target_opset))]
@@ -498,7 +610,7 @@ class _Skl2OnnxBuilder(_GraphBuilder):
 
 
 def _skl2onnx_shape_calculator(operator):
-    """Set the types and shapes of the two outputs (skl2onnx shape calculator)."""
+    """Set the types and shapes of the outputs (skl2onnx shape calculator)."""
     from skl2onnx.common.data_types import (
         BooleanTensorType,
         DoubleTensorType,
@@ -507,30 +619,26 @@ def _skl2onnx_shape_calculator(operator):
         StringTensorType,
     )
 
-    clf = operator.raw_operator
+    model = operator.raw_operator
     n_rows = operator.inputs[0].get_first_dimension()
-    label_dtype = _label_dtype(clf)
-    label_types = {
+    double = isinstance(operator.inputs[0].type, DoubleTensorType)
+    tensor_types = {
         None: StringTensorType,
         np.dtype(bool): BooleanTensorType,
         np.dtype(np.int64): Int64TensorType,
         np.dtype(np.float32): FloatTensorType,
         np.dtype(np.float64): DoubleTensorType,
     }
-    label_type = label_types[None if label_dtype is None else np.dtype(label_dtype)]
-    proba_type = (
-        DoubleTensorType
-        if isinstance(operator.inputs[0].type, DoubleTensorType)
-        else FloatTensorType
+    output_types = _onnx_head(model).output_types(
+        model, np.dtype(np.float64 if double else np.float32)
     )
-    onnx = _import_onnx()
-    _, label_shape, n_classes = _output_spec(onnx, clf)
-    operator.outputs[0].type = label_type([n_rows, *label_shape[1:]])
-    operator.outputs[1].type = proba_type([n_rows, n_classes])
+    for output, (dtype, shape) in zip(operator.outputs, output_types, strict=True):
+        tensor_type = tensor_types[None if dtype is None else np.dtype(dtype)]
+        output.type = tensor_type([n_rows, *shape[1:]])
 
 
 def _skl2onnx_converter(scope, operator, container):
-    """Emit the classifier's nodes into a skl2onnx container (converter)."""
+    """Emit the model's nodes into a skl2onnx container (converter)."""
     from skl2onnx.common.data_types import DoubleTensorType
 
     double = isinstance(operator.inputs[0].type, DoubleTensorType)
@@ -541,22 +649,20 @@ def _skl2onnx_converter(scope, operator, container):
     if not double:
         # skl2onnx may hand over int64 or bool inputs; the network needs floats.
         x = graph.op("Cast", x, to=graph.elem_type)
-    _add_classifier(
-        graph,
-        x,
-        operator.raw_operator,
-        operator.outputs[0].full_name,
-        operator.outputs[1].full_name,
-    )
+    outputs = tuple(output.full_name for output in operator.outputs)
+    _add_model(graph, x, operator.raw_operator, outputs)
 
 
 def register_skl2onnx():
-    """Register :class:`ScratchMLPClassifier` with ``skl2onnx``.
+    """Register :class:`ScratchMLPClassifier` and the regressor with ``skl2onnx``.
 
-    Afterwards ``skl2onnx.to_onnx`` converts the estimator, alone or as the
-    last step of a :class:`~sklearn.pipeline.Pipeline` with any preprocessing
-    that skl2onnx knows. The converter emits the same nodes as :func:`to_onnx`.
-    skl2onnx adds a ``ZipMap`` over the probabilities by default; pass
+    Afterwards ``skl2onnx.to_onnx`` converts both estimators
+    (:class:`ScratchMLPClassifier`, :class:`ScratchMLPRegressor`), alone or as
+    the last step of a :class:`~sklearn.pipeline.Pipeline` with any
+    preprocessing that skl2onnx knows. The converters emit the same nodes as
+    :func:`to_onnx`, with the same output names (``label`` and
+    ``probabilities``; ``variable`` for the regressor). skl2onnx adds a
+    ``ZipMap`` over a classifier's probabilities by default; pass
     ``options={ScratchMLPClassifier: {"zipmap": False}}`` to get the plain
     ``[n_samples, n_classes]`` tensor (required for multilabel models).
 
@@ -589,6 +695,7 @@ def register_skl2onnx():
             "with `pip install skl2onnx`."
         ) from exc
     from sk_scratchnet._classifier import ScratchMLPClassifier
+    from sk_scratchnet._regressor import ScratchMLPRegressor
 
     update_registered_converter(
         ScratchMLPClassifier,
@@ -598,4 +705,11 @@ def register_skl2onnx():
         # skl2onnx's classifier parser reads both options; labels are always
         # the class values here, so 'nocl' (class indices instead) is refused.
         options={"zipmap": [True, False, "columns"], "nocl": [False]},
+    )
+    # A regressor gets skl2onnx's one-output parser: a tensor named 'variable'.
+    update_registered_converter(
+        ScratchMLPRegressor,
+        "SkScratchnetMLPRegressor",
+        _skl2onnx_shape_calculator,
+        _skl2onnx_converter,
     )

@@ -11,6 +11,7 @@ dask is never imported here: a dask array is recognised by its ``compute``
 method, so this module works without the optional ``dask`` extra.
 """
 
+import inspect
 from numbers import Integral
 
 import numpy as np
@@ -83,6 +84,23 @@ def _check_positive_int(value, name, allow_none=False):
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
 
 
+def _partial_fit_takes_classes(estimator):
+    """Return whether ``estimator.partial_fit`` names a ``classes`` parameter.
+
+    Classifiers' ``partial_fit`` does; regressors' does not. Returns None when
+    it cannot tell (no signature, or ``**kwargs``).
+    """
+    try:
+        parameters = inspect.signature(estimator.partial_fit).parameters
+    except (TypeError, ValueError):
+        return None
+    if "classes" in parameters:
+        return True
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return None
+    return False
+
+
 def _find_classes(y, bounds):
     """Return the sorted unique labels of ``y``, read block by block."""
     seen = [np.unique(np.asarray(_load_rows(y, start, stop))) for start, stop in bounds]
@@ -112,19 +130,22 @@ def partial_fit_chunks(
     Parameters
     ----------
     estimator : estimator with ``partial_fit``
-        For example ``ScratchMLPClassifier(solver='adam')``. Its own
-        ``batch_size`` sets the mini-batches inside each block; a block should
-        hold many mini-batches.
+        For example ``ScratchMLPClassifier(solver='adam')`` or
+        ``ScratchMLPRegressor(solver='adam')``. Its own ``batch_size`` sets the
+        mini-batches inside each block; a block should hold many mini-batches.
     X : {numpy.memmap, ndarray, dask array, sparse matrix, DataFrame} of shape \
             (n_samples, n_features)
         Training data, read one block of rows at a time.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Targets, of the same kinds as ``X`` (a memmap, ndarray or dask array).
+        Class labels or regression targets, of the same kinds as ``X`` (a
+        memmap, ndarray or dask array).
     classes : array-like of shape (n_classes,), default=None
-        All class labels, passed to the first ``partial_fit`` call of this
-        function (which checks them against a fitted ``classes_``). When
-        ``None`` and the estimator has no ``classes_`` yet, they are found with
-        one extra pass over ``y``, block by block.
+        Classifiers only: all class labels, passed to the first
+        ``partial_fit`` call of this function (which checks them against a
+        fitted ``classes_``). When ``None`` and the estimator has no
+        ``classes_`` yet, they are found with one extra pass over ``y``, block
+        by block. An estimator whose ``partial_fit`` has no ``classes``
+        parameter (a regressor) gets none, and giving them is an error.
     chunk_size : int or None, default=10_000
         Rows per block. ``None`` uses the row chunks of a dask array (or the
         whole array otherwise).
@@ -150,12 +171,14 @@ def partial_fit_chunks(
     TypeError
         If ``estimator`` has no ``partial_fit`` method.
     ValueError
-        If ``X``, ``y`` and ``sample_weight`` differ in length, or
-        ``chunk_size`` or ``n_epochs`` is not a positive integer.
+        If ``X``, ``y`` and ``sample_weight`` differ in length,
+        ``chunk_size`` or ``n_epochs`` is not a positive integer, or ``classes``
+        is given for an estimator whose ``partial_fit`` takes none.
 
     See Also
     --------
     ScratchMLPClassifier.partial_fit : One epoch over one in-memory block.
+    ScratchMLPRegressor.partial_fit : The same for regression targets.
 
     Notes
     -----
@@ -196,7 +219,13 @@ def partial_fit_chunks(
     rng = check_random_state(random_state)
     bounds = _block_bounds(X, n_rows, chunk_size)
 
-    if classes is None and not hasattr(estimator, "classes_"):
+    takes_classes = _partial_fit_takes_classes(estimator)
+    if classes is not None and takes_classes is False:
+        raise ValueError(
+            f"classes was given but {type(estimator).__name__}.partial_fit takes "
+            "no classes (it is not a classifier); leave classes=None."
+        )
+    if classes is None and takes_classes and not hasattr(estimator, "classes_"):
         classes = _find_classes(y, bounds)
 
     for _ in range(n_epochs):
