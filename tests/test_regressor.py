@@ -388,12 +388,6 @@ def test_early_stopping_on_r2_refuses_a_one_row_validation_set():
     assert not np.array_equal(reg.coefs_[0], initial.coefs_[0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: the internal split may hold out a single row of weight >= 2, "
-    "whose R² is NaN, so the initial weights are restored",
-    raises=AssertionError,
-)
 @pytest.mark.filterwarnings("ignore:R.2 score is not well-defined")
 def test_internal_split_of_weighted_rows_still_trains():
     X, y = make_data(n_samples=4)
