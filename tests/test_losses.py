@@ -283,14 +283,25 @@ def test_float32_loss_keeps_float32_gradient(out_activation):
     assert_allclose(dscore, dscore64, rtol=1e-4, atol=1e-6)
 
 
+def _naive_log_loss(score, Y, out_activation):
+    """Per-row cross-entropy from the textbook formulas (moderate scores only)."""
+    if out_activation == "softmax":
+        return -(np.log(_naive_softmax(score)) * Y).sum(axis=1)
+    p = _naive_sigmoid(score)
+    return -(Y * np.log(p) + (1 - Y) * np.log(1 - p)).sum(axis=1)
+
+
+@pytest.mark.parametrize("kind", ["mean", "weights"])
 @pytest.mark.parametrize("out_activation", OUTPUT_ACTIVATIONS)
-def test_log_loss_leaves_score_untouched(out_activation):
+def test_log_loss_matches_textbook_formula_and_leaves_score_untouched(
+    out_activation, kind
+):
     rng = np.random.default_rng(0)
     score, Y = _problem(rng, out_activation)
+    row_scale = _row_scale(rng, kind, len(score))
     before = score.copy()
-    dscore = np.empty_like(score)
-    expected = LOSS_AND_DSCORE[out_activation](score, Y, 0.25, dscore)
-    assert log_loss(score, Y, out_activation, 0.25) == expected
+    expected = np.sum(row_scale * _naive_log_loss(score, Y, out_activation))
+    assert_allclose(log_loss(score, Y, out_activation, row_scale), expected, rtol=1e-12)
     assert_array_equal(score, before)
 
 
@@ -312,7 +323,9 @@ def test_output_proba_and_log_proba_are_consistent(out_activation, dtype):
         assert np.all(np.isfinite(log_proba))
         assert np.all(proba > 0)
         assert np.all(proba <= 1)
-        assert_allclose(np.log(proba), log_proba, rtol=1e-6, atol=1e-6)
+        eps = np.finfo(dtype).eps
+        rtol = 1e-12 if dtype == np.float64 else 1e-6
+        assert_allclose(np.log(proba), log_proba, rtol=rtol, atol=4 * eps)
         if out_activation == "softmax":
             assert_allclose(proba.sum(axis=1), 1.0, rtol=10 * np.finfo(dtype).eps)
         else:
