@@ -18,7 +18,8 @@ The networks are tiny (one to three hidden layers of one to six units,
 ``max_iter=5``) but drawn with every solver and activation, ``alpha``,
 ``class_weight``, dropout and warm start, so that about 1 000 cases run in
 about half a minute of CPU. Hypothesis runs derandomized and without an
-example database, so CI runs the same cases every time. ``pytest --hypothesis-show-statistics`` prints the number of cases.
+example database, so CI runs the same cases every time.
+``pytest --hypothesis-show-statistics`` prints the number of cases.
 """
 
 import copy

@@ -351,3 +351,23 @@ def test_logistic_output_strictly_inside_unit_interval():
         assert np.all((proba > 0) & (proba < 1))
         # 1 - proba, the probability of the other class, is positive too.
         assert np.all(1 - proba > 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_log_proba_clip_bounds_are_exact(dtype):
+    # The documented clip: softmax log-probabilities reach 0 exactly for a sure
+    # class; a logistic one stops at log(1 - epsneg), so exp of it stays below 1
+    # (and the other class keeps a positive probability). Both stop at log(tiny).
+    info = np.finfo(dtype)
+    sure = np.array([[0.0, -1e4, -1e4]], dtype=dtype)
+    log_p = output_log_proba(sure, "softmax")
+    assert log_p[0, 0] == 0.0
+    assert_array_equal(log_p[0, 1:], np.log(info.tiny))
+    assert_array_equal(output_proba(sure, "softmax")[0], [1.0, info.tiny, info.tiny])
+    score = np.array([[40.0, 1e4, -1e4]], dtype=dtype)
+    log_p = output_log_proba(score, "logistic")
+    assert_array_equal(log_p[0, :2], np.log1p(-info.epsneg))
+    assert log_p[0, 2] == np.log(info.tiny)
+    assert np.all(np.exp(log_p) < 1)
+    proba = output_proba(score, "logistic")
+    assert_array_equal(proba[0], [1 - info.epsneg, 1 - info.epsneg, info.tiny])
