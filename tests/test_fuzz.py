@@ -685,7 +685,7 @@ def _train(params, mode, X, y, sample_weight):
     with strict_warnings():
         if mode == "partial_fit":
             for _ in range(3):
-                est.partial_fit(X, y, np.unique(y), sample_weight)
+                est.partial_fit(X, y, classes=np.unique(y), sample_weight=sample_weight)
         else:
             est.fit(X, y, sample_weight=sample_weight)
             if mode == "warm_start":

@@ -604,27 +604,20 @@ def test_l2_gradient_over_several_blocks(dtype):
     # a first layer of 300 x 250 = 75 000 weights spans more than one block
     # of the L2 buffer, with a partial last block
     rng = np.random.default_rng(0)
-    layout = ParamLayout([300, 250, 2])
-    acts = [ACTIVATIONS["relu"]]
-    theta = rng.normal(size=layout.size).astype(dtype)
+    net = Net(rng, "relu", (250,), "multiclass", n=2, n_features=300, dtype=dtype)
     # zero inputs: the data part of the first layer's gradient is exactly zero,
     # so the difference below is the L2 term with no cancellation
-    X = np.zeros((2, 300), dtype=dtype)
-    Y = np.eye(2, dtype=dtype)
-    ws = Workspace(layout.layer_units, 2, dtype, acts)
-    grads = []
-    for l2_scale in (0.0, 0.25):
-        grad = np.empty_like(theta)
-        loss_and_gradient(theta, grad, layout, X, Y, 0.5, l2_scale, acts, "softmax", ws)
-        grads.append(grad)
-    assert ws.l2_buffer.dtype == dtype
-    n_coef = layout.n_coef
+    net.X = np.zeros_like(net.X)
+    _, grad_data = net.loss_grad(l2_scale=0.0)
+    _, grad = net.loss_grad(l2_scale=0.25)
+    assert net.ws.l2_buffer.dtype == dtype
+    n_coef = net.layout.n_coef
     assert n_coef > 65536
     rtol = 1e-12 if dtype == np.float64 else 1e-5
     assert_allclose(
-        grads[1][:n_coef] - grads[0][:n_coef],
-        0.25 * theta[:n_coef],
+        grad[:n_coef] - grad_data[:n_coef],
+        0.25 * net.theta[:n_coef],
         rtol=rtol,
         atol=rtol * 1e-2,
     )
-    assert_array_equal(grads[1][n_coef:], grads[0][n_coef:])
+    assert_array_equal(grad[n_coef:], grad_data[n_coef:])

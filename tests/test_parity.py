@@ -89,8 +89,8 @@ def test_fit_and_partial_fit_accept_mlpclassifier_keywords():
         assert names <= set(
             inspect.signature(getattr(ScratchMLPClassifier, method)).parameters
         )
-    # the keywords bind to the same arguments as the positional call, and the
-    # (non-uniform) weights are used, not dropped
+    # the keywords bind to the same arguments as the positional call (fit) or
+    # as our own keywords (partial_fit), and the (non-uniform) weights are used
     w = np.random.default_rng(0).uniform(0.1, 3.0, size=len(y))
     params = {"hidden_layer_sizes": (4,), "max_iter": 2, "random_state": 0}
     by_keyword = ScratchMLPClassifier(**params).fit(X=X, y=y, sample_weight=w)
@@ -102,8 +102,10 @@ def test_fit_and_partial_fit_accept_mlpclassifier_keywords():
     by_keyword = ScratchMLPClassifier(**params).partial_fit(
         X=X, y=y, sample_weight=w, classes=classes
     )
-    by_position = ScratchMLPClassifier(**params).partial_fit(X, y, classes, w)
-    unweighted = ScratchMLPClassifier(**params).partial_fit(X, y, classes)
+    by_position = ScratchMLPClassifier(**params).partial_fit(
+        X, y, classes=classes, sample_weight=w
+    )
+    unweighted = ScratchMLPClassifier(**params).partial_fit(X, y, classes=classes)
     assert_array_equal(by_keyword.classes_, classes)
     assert_array_equal(by_keyword.coefs_[0], by_position.coefs_[0])
     assert not np.array_equal(by_keyword.coefs_[0], unweighted.coefs_[0])
