@@ -16,7 +16,7 @@ inputs are often made read-only.
 
 The networks are tiny (one to three hidden layers of one to six units,
 ``max_iter=5``) but drawn with every solver and activation, ``alpha``,
-``class_weight``, dropout and warm start, so that about 1 000 cases run in
+``class_weight``, dropout and warm start, so that about 800 cases run in
 about half a minute of CPU. Hypothesis runs derandomized and without an
 example database, so CI runs the same cases every time.
 ``pytest --hypothesis-show-statistics`` prints the number of cases.
@@ -279,7 +279,7 @@ def cast(values, dtype):
     return values.astype(kind)
 
 
-@settings(max_examples=180, **FUZZ)
+@settings(max_examples=150, **FUZZ)
 @given(
     est=tiny_models(),
     n_samples=st.one_of(st.integers(1, 3), st.integers(4, 40)),
@@ -444,7 +444,7 @@ _SUM_IS_NAN = np.zeros((8, 2))
 _SUM_IS_NAN[[0, 4]] = [FLOAT64_MAX, -FLOAT64_MAX]
 
 
-@settings(max_examples=150, **FUZZ)
+@settings(max_examples=110, **FUZZ)
 @given(
     est=tiny_models(),
     X=hnp.arrays(
@@ -494,7 +494,7 @@ def test_input_whose_sum_overflows(solver):
 # --------------------------------------------------------------------------
 
 
-@settings(max_examples=130, **FUZZ)
+@settings(max_examples=90, **FUZZ)
 @given(
     est=tiny_models(),
     fmt=st.sampled_from(SPARSE_FORMATS),
@@ -564,7 +564,7 @@ column_names = st.lists(
 )
 
 
-@settings(max_examples=80, **FUZZ)
+@settings(max_examples=60, **FUZZ)
 @given(
     est=tiny_models(),
     columns=column_names,
@@ -616,7 +616,7 @@ def _containers(dense, container):
     return dense.astype(container)
 
 
-@settings(max_examples=150, **FUZZ)
+@settings(max_examples=110, **FUZZ)
 @given(
     est=tiny_models(),
     container=st.sampled_from(
@@ -699,7 +699,7 @@ def _assert_same_model(a, b, rtol):
 
 
 @pytest.mark.filterwarnings("ignore:Got `batch_size`:UserWarning")
-@settings(max_examples=40, **FUZZ)
+@settings(max_examples=30, **FUZZ)
 @given(
     hidden=hidden_sizes(),
     solver=st.sampled_from(SOLVERS),
