@@ -13,6 +13,9 @@ calls ``predict_proba`` once and reports:
 * the peak of NumPy/Python allocations during the call (tracemalloc), which
   leaves out BLAS's internal buffers.
 
+The table is printed and, with the settings and library versions, written as
+JSON to ``benchmarks/results/predict_memory.json`` (``--out`` to change it).
+
     python benchmarks/bench_predict_memory.py
     python benchmarks/bench_predict_memory.py --n-samples 200000 --dtype float32
 """
@@ -32,6 +35,7 @@ import numpy as np
 
 ESTIMATORS = ["sk_scratchnet", "sklearn"]
 MB = 1024**2
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "predict_memory.json"
 
 
 def parse_args(argv=None):
@@ -44,6 +48,12 @@ def parse_args(argv=None):
         "--dtype", nargs="+", default=["float64", "float32"], help="X dtypes"
     )
     parser.add_argument("--estimators", nargs="+", default=ESTIMATORS)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="JSON file for the results (default: results/predict_memory.json)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -205,6 +215,36 @@ def main(argv=None):
         if ours and theirs and ours["extra_peak_rss_bytes"] > 0:
             ratio = theirs["extra_peak_rss_bytes"] / ours["extra_peak_rss_bytes"]
             print(f"{dtype}: MLPClassifier needs {ratio:.1f}x our extra peak memory")
+    write_results(args, results)
+
+
+def write_results(args, results):
+    """Store the settings, the library versions and every row of the table."""
+    import sklearn
+
+    import sk_scratchnet
+
+    record = {
+        "benchmark": "predict_proba peak memory",
+        "settings": {
+            "n_samples": args.n_samples,
+            "n_features": args.n_features,
+            "n_classes": args.n_classes,
+            "hidden": list(args.hidden),
+            "dtypes": list(args.dtype),
+            "estimators": list(args.estimators),
+        },
+        "versions": {
+            "python": sys.version.split()[0],
+            "numpy": np.__version__,
+            "sklearn": sklearn.__version__,
+            "sk_scratchnet": sk_scratchnet.__version__,
+        },
+        "results": results,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -140,12 +140,24 @@ def test_backward_modifies_only_delta(name):
 
 @pytest.mark.parametrize("name", ALL_NAMES)
 def test_forward_writes_only_its_argument(name):
+    # z and scratch are windows into larger buffers (as a workspace hands them
+    # out): forward must overwrite exactly the window of z with f(z) and touch
+    # nothing around either window.
     rng = np.random.default_rng(0)
-    z = rng.normal(size=(4, 3))
-    reference = REFERENCE[name](z)
-    a = z.copy()
-    ACTIVATIONS[name].forward(a, np.empty_like(a))
-    assert_allclose(a, reference, rtol=1e-13)
+    big = rng.normal(size=(8, 6))
+    scratch_big = np.full((6, 5), 7.0)
+    z = big[2:6, 1:4]
+    scratch = scratch_big[1:5, 1:4]
+    reference = REFERENCE[name](z.copy())
+    outside = np.ones(big.shape, dtype=bool)
+    outside[2:6, 1:4] = False
+    big_before = big.copy()
+    scratch_outside = np.ones(scratch_big.shape, dtype=bool)
+    scratch_outside[1:5, 1:4] = False
+    assert ACTIVATIONS[name].forward(z, scratch) is None
+    assert_allclose(big[2:6, 1:4], reference, rtol=1e-13)
+    assert_array_equal(big[outside], big_before[outside])
+    assert_array_equal(scratch_big[scratch_outside], 7.0)
 
 
 LARGE = {

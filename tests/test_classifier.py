@@ -566,13 +566,93 @@ def test_predict_log_proba_finite_and_equal_to_log_proba(target, dtype):
     assert pred.shape == ((len(X_all),) if y.ndim == 1 else (len(X_all), y.shape[1]))
 
 
-def test_binary_proba_columns_are_complementary():
+# Reference forward pass and output layer, written here from the equations so
+# that predict_proba / predict_log_proba are checked against something other
+# than themselves.
+HIDDEN = {"relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh}
+
+
+def _raw_scores(clf, X):
+    h = X
+    for W, b in zip(clf.coefs_[:-1], clf.intercepts_[:-1]):
+        h = HIDDEN[clf.activation](h @ W + b)
+    return h @ clf.coefs_[-1] + clf.intercepts_[-1]
+
+
+def _log_sigmoid(z):
+    # log(1 / (1 + exp(-z))) = min(z, 0) - log(1 + exp(-|z|)): exact for any z
+    return np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z)))
+
+
+def _log_softmax(z):
+    # log p_j = (z_j - max) - log(1 + sum over the other classes of exp(z_k - max))
+    shifted = z - z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    e[np.arange(len(z)), np.argmax(z, axis=1)] = 0.0
+    return shifted - np.log1p(e.sum(axis=1, keepdims=True))
+
+
+def _reference_log_proba(clf, X):
+    score = _raw_scores(clf, X)
+    info = np.finfo(np.float64)
+    if clf.out_activation_ == "softmax":
+        log_proba, upper = _log_softmax(score), 0.0
+    else:
+        if score.shape[1] == 1:  # binary: columns (P(classes_[0]), P(classes_[1]))
+            score = np.hstack([-score, score])
+        log_proba, upper = _log_sigmoid(score), np.log1p(-info.epsneg)
+    # the documented clip: finite, and exp of it strictly inside (0, 1)
+    return np.clip(log_proba, np.log(info.tiny), upper)
+
+
+@pytest.mark.parametrize("factor", [1.0, 1e3])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+def test_log_proba_matches_reference_log_softmax_of_raw_scores(
+    target, activation, factor
+):
     X, _ = make_data()
-    y = _targets()["binary"]
-    clf = small().fit(X, y)
+    y = _targets()[target]
+    clf = small(
+        hidden_layer_sizes=(7, 5), activation=activation, solver="lbfgs", max_iter=50
+    ).fit(X, y)
+    # scale the output layer: scores in the thousands, where log(predict_proba)
+    # is no longer the log-probability
+    clf.coefs_[-1] *= factor
+    clf.intercepts_[-1] *= factor
+    expected = _reference_log_proba(clf, X)
+    if factor > 1:
+        assert np.abs(_raw_scores(clf, X)).max() > 1e3
+    # softmax's largest class is exact only to an absolute rounding error
+    atol = 4 * np.finfo(np.float64).eps if clf.out_activation_ == "softmax" else 0.0
+    log_proba = clf.predict_log_proba(X)
+    assert log_proba.dtype == np.float64
+    assert_allclose(log_proba, expected, rtol=1e-12, atol=atol)
+    assert_allclose(clf.predict_proba(X), np.exp(expected), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("labels", [["no", "yes"], ["yes", "no"]])
+def test_binary_proba_columns_follow_classes(labels):
+    # 'yes' is the obvious class wherever the first feature is large; the string
+    # labels sort as ['no', 'yes'] whichever order they first appear in
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = np.where(X[:, 0] > 0, "yes", "no")
+    order = np.argsort(y != labels[0], kind="stable")
+    X, y = X[order], y[order]
+    clf = small(solver="lbfgs", max_iter=200).fit(X, y)
+    assert_array_equal(clf.classes_, ["no", "yes"])
     proba = clf.predict_proba(X)
     assert proba.shape == (len(X), 2)
     assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    is_yes = y == "yes"
+    assert (proba[is_yes, 1] > 0.5).mean() > 0.9
+    assert (proba[~is_yes, 0] > 0.5).mean() > 0.9
+    # column 1 is sigmoid of the single output unit, column 0 its complement
+    score = _raw_scores(clf, X)[:, 0]
+    assert_allclose(proba[:, 1], 1 / (1 + np.exp(-score)), rtol=1e-12)
+    assert_allclose(proba[:, 0], 1 / (1 + np.exp(score)), rtol=1e-12)
+    assert_array_equal(clf.predict(X), np.where(proba[:, 1] > 0.5, "yes", "no"))
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,12 @@ them into errors; CI also runs pytest with ``-W error::RuntimeWarning``). The
 caller's ``X`` and ``y`` are compared with copies taken before the call, and
 inputs are often made read-only.
 
-The networks are tiny (``hidden_layer_sizes=(3,)``, ``max_iter=5``) so that
-well over 1 000 cases run in well under a minute on two cores. Hypothesis runs
-derandomized and without an example database, so CI runs the same cases every
-time. ``pytest --hypothesis-show-statistics`` prints the number of cases.
+The networks are tiny (one to three hidden layers of one to six units,
+``max_iter=5``) but drawn with every solver and activation, ``alpha``,
+``class_weight``, dropout and warm start, so that about 800 cases run in
+about half a minute of CPU. Hypothesis runs derandomized and without an
+example database, so CI runs the same cases every time.
+``pytest --hypothesis-show-statistics`` prints the number of cases.
 """
 
 import copy
@@ -38,6 +40,7 @@ from hypothesis.extra import numpy as hnp
 from sk_scratchnet import ScratchMLPClassifier
 from sk_scratchnet._activations import ACTIVATIONS as ALL_ACTIVATIONS
 from tests._helpers import strict_warnings
+from tests.test_activations import REFERENCE
 
 FUZZ = {
     "deadline": None,
@@ -80,12 +83,24 @@ EXTREME_WORDS = (
 
 
 @st.composite
+def hidden_sizes(draw):
+    """One to three hidden layers of one to six units."""
+    return tuple(draw(st.lists(st.integers(1, 6), min_size=1, max_size=3)))
+
+
+@st.composite
 def tiny_models(draw, solvers=SOLVERS):
+    solver = draw(st.sampled_from(solvers))
+    stochastic = solver != "lbfgs"
     return ScratchMLPClassifier(
-        hidden_layer_sizes=(3,),
+        hidden_layer_sizes=draw(hidden_sizes()),
         max_iter=5,
-        solver=draw(st.sampled_from(solvers)),
+        solver=solver,
         activation=draw(st.sampled_from(ACTIVATIONS)),
+        alpha=draw(st.sampled_from([1e-4, 0.5])),
+        class_weight=draw(st.sampled_from([None, "balanced"])),
+        dropout=draw(st.sampled_from([0.0, 0.3])) if stochastic else 0.0,
+        warm_start=draw(st.booleans()),
         random_state=draw(st.integers(0, 2**16)),
     )
 
@@ -101,6 +116,11 @@ def _dense_equal(a, b):
     a, b = np.asarray(a), np.asarray(b)
     if a.dtype != b.dtype or a.shape != b.shape:
         return False
+    if a.dtype == object:  # NaN entries compare equal to NaN entries
+        return all(
+            x == z or (x != x and z != z)
+            for x, z in zip(a.ravel(), b.ravel(), strict=True)
+        )
     return np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
 
 
@@ -259,7 +279,7 @@ def cast(values, dtype):
     return values.astype(kind)
 
 
-@settings(max_examples=300, **FUZZ)
+@settings(max_examples=150, **FUZZ)
 @given(
     est=tiny_models(),
     n_samples=st.one_of(st.integers(1, 3), st.integers(4, 40)),
@@ -323,7 +343,7 @@ def encode_labels(codes, kind):
 
 
 @pytest.mark.filterwarnings("ignore:The number of unique classes:UserWarning")
-@settings(max_examples=200, **FUZZ)
+@settings(max_examples=130, **FUZZ)
 @given(
     est=tiny_models(),
     n_classes=st.one_of(st.integers(2, 5), st.integers(6, 100)),
@@ -424,7 +444,7 @@ _SUM_IS_NAN = np.zeros((8, 2))
 _SUM_IS_NAN[[0, 4]] = [FLOAT64_MAX, -FLOAT64_MAX]
 
 
-@settings(max_examples=150, **FUZZ)
+@settings(max_examples=110, **FUZZ)
 @given(
     est=tiny_models(),
     X=hnp.arrays(
@@ -474,7 +494,7 @@ def test_input_whose_sum_overflows(solver):
 # --------------------------------------------------------------------------
 
 
-@settings(max_examples=200, **FUZZ)
+@settings(max_examples=90, **FUZZ)
 @given(
     est=tiny_models(),
     fmt=st.sampled_from(SPARSE_FORMATS),
@@ -544,7 +564,7 @@ column_names = st.lists(
 )
 
 
-@settings(max_examples=80, **FUZZ)
+@settings(max_examples=60, **FUZZ)
 @given(
     est=tiny_models(),
     columns=column_names,
@@ -596,7 +616,7 @@ def _containers(dense, container):
     return dense.astype(container)
 
 
-@settings(max_examples=150, **FUZZ)
+@settings(max_examples=110, **FUZZ)
 @given(
     est=tiny_models(),
     container=st.sampled_from(
@@ -636,3 +656,128 @@ def test_fuzz_nonfinite(est, container, value, stage, n_samples, n_features, see
                 method(X_bad)
             assert_clear_error(excinfo.value, NONFINITE_WORDS)
     assert_unchanged(X_bad, X_snap)
+
+
+# --------------------------------------------------------------------------
+# invariants that tie the training and prediction code to independent facts
+# --------------------------------------------------------------------------
+
+
+def _log_softmax_of_raw_scores(est, X):
+    """predict_log_proba written from the equations (no clipping needed here)."""
+    activations = est.activation
+    if isinstance(activations, str):
+        activations = [activations] * (len(est.coefs_) - 1)
+    h = X
+    for W, b, name in zip(est.coefs_[:-1], est.intercepts_[:-1], activations):
+        h = REFERENCE[name](h @ W + b)
+    score = h @ est.coefs_[-1] + est.intercepts_[-1]
+    if est.out_activation_ == "logistic":
+        if score.shape[1] == 1:
+            score = np.hstack([-score, score])
+        return np.minimum(score, 0.0) - np.log1p(np.exp(-np.abs(score)))
+    shifted = score - score.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _train(params, mode, X, y, sample_weight):
+    est = ScratchMLPClassifier(**params)
+    with strict_warnings():
+        if mode == "partial_fit":
+            for _ in range(3):
+                est.partial_fit(X, y, classes=np.unique(y), sample_weight=sample_weight)
+        else:
+            est.fit(X, y, sample_weight=sample_weight)
+            if mode == "warm_start":
+                est.fit(X, y, sample_weight=sample_weight)
+    return est
+
+
+def _assert_same_model(a, b, rtol):
+    for wa, wb in zip([*a.coefs_, *a.intercepts_], [*b.coefs_, *b.intercepts_]):
+        np.testing.assert_allclose(wa, wb, rtol=rtol, atol=rtol * 1e-2)
+
+
+@pytest.mark.filterwarnings("ignore:Got `batch_size`:UserWarning")
+@settings(max_examples=30, **FUZZ)
+@given(
+    hidden=hidden_sizes(),
+    solver=st.sampled_from(SOLVERS),
+    activation=st.sampled_from(ACTIVATIONS),
+    alpha=st.sampled_from([1e-3, 0.5]),
+    class_weight=st.sampled_from([None, "balanced", "dict"]),
+    dropout=st.sampled_from([0.0, 0.3]),
+    mode=st.sampled_from(["fit", "partial_fit", "warm_start"]),
+    n_classes=st.integers(2, 4),
+    n_samples=st.integers(8, 30),
+    n_features=st.integers(1, 5),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_fuzz_weight_and_output_invariants(
+    hidden,
+    solver,
+    activation,
+    alpha,
+    class_weight,
+    dropout,
+    mode,
+    n_classes,
+    n_samples,
+    seed,
+    n_features,
+):
+    stochastic = solver != "lbfgs"
+    if not stochastic:  # lbfgs has no partial_fit and no dropout
+        mode = "fit" if mode == "partial_fit" else mode
+        dropout = 0.0
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, n_features))
+    y = np.arange(n_samples) % n_classes
+    counts = rng.integers(0, 4, size=n_samples)
+    counts[:n_classes] = rng.integers(1, 4, size=n_classes)  # every class weighs
+    if class_weight == "dict":
+        class_weight = {k: float(k + 1) for k in range(n_classes)}
+    params = {
+        "hidden_layer_sizes": hidden,
+        "solver": solver,
+        "activation": activation,
+        "alpha": alpha,
+        "class_weight": class_weight,
+        "dropout": dropout,
+        "warm_start": mode == "warm_start",
+        "max_iter": 5,
+        "random_state": int(seed % 2**16),
+        # one batch over all the (repeated) rows, in order: the weighted and the
+        # repeated problems then take exactly the same steps
+        "shuffle": False,
+        "batch_size": 200,
+        "learning_rate_init": 0.01,
+    }
+    rtol = 1e-6 if solver == "lbfgs" else 1e-8
+
+    # integer sample weights are repeated rows (dropout masks follow the rows)
+    weighted = _train(params, mode, X, y, counts.astype(float))
+    repeated = _train(
+        params, mode, np.repeat(X, counts, axis=0), np.repeat(y, counts), None
+    )
+    _assert_same_model(weighted, repeated, rtol)
+    assert weighted.loss_ == pytest.approx(repeated.loss_, rel=rtol)
+
+    # scaling every weight by c is dividing alpha by c
+    c = 4.0
+    scaled = _train(params, mode, X, y, c * counts)
+    divided = _train({**params, "alpha": alpha / c}, mode, X, y, counts.astype(float))
+    _assert_same_model(scaled, divided, rtol)
+    assert scaled.loss_ == pytest.approx(divided.loss_, rel=rtol)
+
+    # outputs: proba rows sum to one, predict is argmax mapped to classes_, and
+    # log-probabilities equal a log-softmax / log-sigmoid of the raw scores
+    with strict_warnings():
+        proba = weighted.predict_proba(X)
+        log_proba = weighted.predict_log_proba(X)
+        pred = weighted.predict(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(pred, weighted.classes_[np.argmax(proba, axis=1)])
+    np.testing.assert_allclose(
+        log_proba, _log_softmax_of_raw_scores(weighted, X), rtol=1e-9, atol=1e-12
+    )

@@ -297,14 +297,25 @@ def test_float32_loss_keeps_float32_gradient(out_activation):
     assert_allclose(dscore, dscore64, rtol=1e-4, atol=1e-6)
 
 
+def _naive_log_loss(score, Y, out_activation):
+    """Per-row cross-entropy from the textbook formulas (moderate scores only)."""
+    if out_activation == "softmax":
+        return -(np.log(_naive_softmax(score)) * Y).sum(axis=1)
+    p = _naive_sigmoid(score)
+    return -(Y * np.log(p) + (1 - Y) * np.log(1 - p)).sum(axis=1)
+
+
+@pytest.mark.parametrize("kind", ["mean", "weights"])
 @pytest.mark.parametrize("out_activation", OUTPUT_ACTIVATIONS)
-def test_log_loss_leaves_score_untouched(out_activation):
+def test_log_loss_matches_textbook_formula_and_leaves_score_untouched(
+    out_activation, kind
+):
     rng = np.random.default_rng(0)
     score, Y = _problem(rng, out_activation)
+    row_scale = _row_scale(rng, kind, len(score))
     before = score.copy()
-    dscore = np.empty_like(score)
-    expected = LOSS_AND_DSCORE[out_activation](score, Y, 0.25, dscore)
-    assert log_loss(score, Y, out_activation, 0.25) == expected
+    expected = np.sum(row_scale * _naive_log_loss(score, Y, out_activation))
+    assert_allclose(log_loss(score, Y, out_activation, row_scale), expected, rtol=1e-12)
     assert_array_equal(score, before)
 
 
@@ -326,7 +337,9 @@ def test_output_proba_and_log_proba_are_consistent(out_activation, dtype):
         assert np.all(np.isfinite(log_proba))
         assert np.all(proba > 0)
         assert np.all(proba <= 1)
-        assert_allclose(np.log(proba), log_proba, rtol=1e-6, atol=1e-6)
+        eps = np.finfo(dtype).eps
+        rtol = 1e-12 if dtype == np.float64 else 1e-6
+        assert_allclose(np.log(proba), log_proba, rtol=rtol, atol=4 * eps)
         if out_activation == "softmax":
             assert_allclose(proba.sum(axis=1), 1.0, rtol=10 * np.finfo(dtype).eps)
         else:
@@ -352,3 +365,23 @@ def test_logistic_output_strictly_inside_unit_interval():
         assert np.all((proba > 0) & (proba < 1))
         # 1 - proba, the probability of the other class, is positive too.
         assert np.all(1 - proba > 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_log_proba_clip_bounds_are_exact(dtype):
+    # The documented clip: softmax log-probabilities reach 0 exactly for a sure
+    # class; a logistic one stops at log(1 - epsneg), so exp of it stays below 1
+    # (and the other class keeps a positive probability). Both stop at log(tiny).
+    info = np.finfo(dtype)
+    sure = np.array([[0.0, -1e4, -1e4]], dtype=dtype)
+    log_p = output_log_proba(sure, "softmax")
+    assert log_p[0, 0] == 0.0
+    assert_array_equal(log_p[0, 1:], np.log(info.tiny))
+    assert_array_equal(output_proba(sure, "softmax")[0], [1.0, info.tiny, info.tiny])
+    score = np.array([[40.0, 1e4, -1e4]], dtype=dtype)
+    log_p = output_log_proba(score, "logistic")
+    assert_array_equal(log_p[0, :2], np.log1p(-info.epsneg))
+    assert log_p[0, 2] == np.log(info.tiny)
+    assert np.all(np.exp(log_p) < 1)
+    proba = output_proba(score, "logistic")
+    assert_array_equal(proba[0], [1 - info.epsneg, 1 - info.epsneg, info.tiny])

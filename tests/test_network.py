@@ -10,6 +10,7 @@ from scipy.special import erf
 
 from sk_scratchnet._activations import ACTIVATIONS
 from sk_scratchnet._heads import HEADS
+from sk_scratchnet._losses import softmax
 from sk_scratchnet._network import (
     Batch,
     Network,
@@ -332,7 +333,7 @@ def test_pack_rejects_wrong_shapes():
     layout = ParamLayout([3, 2, 1])
     coefs = [np.zeros((3, 2)), np.zeros((2, 2))]
     intercepts = [np.zeros(2), np.zeros(1)]
-    with pytest.raises(ValueError, match="does not fit"):
+    with pytest.raises(ValueError, match=r"shape \(2, 2\) does not fit"):
         layout.pack(coefs, intercepts, np.float64)
 
 
@@ -536,3 +537,85 @@ def test_inverted_dropout_is_unbiased(dtype):
     assert abs(1 - kept.mean() - rate) < 0.01
     # E[dropped] = a; the standard error here is ~0.6% of a.
     assert_allclose(dropped.mean(axis=0), a[0], rtol=0.03)
+
+
+@pytest.mark.parametrize("act_name", ["relu", "gelu"])
+def test_workspace_allocates_only_the_buffers_it_needs(act_name):
+    # peak memory: no dropout buffers without dropout, pre-activations only for
+    # an activation whose backward rule needs them, everything in one dtype
+    layout = ParamLayout([3, 5, 4, 2])
+    acts = [ACTIVATIONS[act_name]] * 2
+    ws = Workspace(layout.layer_units, 7, np.float32, acts)
+    assert ws.dtype == np.float32
+    assert ws.max_rows == 7
+    assert ws.dropout == [0.0, 0.0]
+    assert ws.masks == [None, None]
+    assert ws.dropped == [None, None]
+    needs_z = ACTIVATIONS[act_name].needs_preactivation
+    assert [z is not None for z in ws.preactivations] == [needs_z, needs_z]
+    ws = Workspace(layout.layer_units, 7, np.float32, acts, [0.0, 0.5])
+    assert ws.masks[0] is None and ws.dropped[0] is None
+    assert ws.masks[1].shape == ws.dropped[1].shape == (7, 4)
+    assert ws.masks[1].dtype == ws.dropped[1].dtype == np.float32
+
+
+def test_keys_on_a_workspace_without_dropout_change_nothing():
+    rng = np.random.default_rng(0)
+    net = Net(rng, "relu", (5, 4), "multiclass", n=6)
+    loss, grad = net.loss_grad()
+    loss_keyed, grad_keyed = net.loss_grad(dropout_keys=KEYS[:6])
+    assert loss_keyed == loss
+    assert_array_equal(grad_keyed, grad)
+
+
+def test_dropout_on_a_batch_smaller_than_the_workspace():
+    # the last mini-batch of an epoch is shorter than the workspace's rows
+    rng = np.random.default_rng(0)
+    net = Net(rng, "tanh", (6, 5), "multiclass", n=8, dropout=[0.3, 0.5])
+    X = net.X[:5]
+    exact = net.loss_grad(X=X, dropout_keys=KEYS[:5], ws=net.workspace(5))
+    larger = net.loss_grad(X=X, dropout_keys=KEYS[:5], ws=net.workspace(8))
+    assert exact[0] == larger[0]
+    assert_array_equal(exact[1], larger[1])
+
+
+def test_backward_without_dropout_ignores_masks_of_an_earlier_pass():
+    # backward's default is no dropout: masks left in the workspace by an
+    # earlier training pass must not leak into a later plain gradient
+    rng = np.random.default_rng(0)
+    net = Net(rng, "relu", (6, 5), "multiclass", n=8, dropout=[0.5, 0.5])
+    net.loss_grad(dropout_keys=KEYS[:8])  # fills the masks
+    coefs, intercepts = net.layout.views(net.theta)
+    dcoefs = [np.empty_like(W) for W in coefs]
+    dintercepts = [np.empty_like(b) for b in intercepts]
+    inputs = forward(net.X, coefs, intercepts, net.acts, net.ws)
+    dscore = (softmax(inputs.pop()) - net.Y) / len(net.X)
+    backward(inputs, dscore, coefs, net.acts, net.ws, dcoefs, dintercepts)
+    _, grad = net.loss_grad(l2_scale=0.0, ws=net.workspace(8))  # no dropout
+    plain_coefs, plain_intercepts = net.layout.views(grad)
+    for got, expected in zip(dcoefs + dintercepts, plain_coefs + plain_intercepts):
+        assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_l2_gradient_over_several_blocks(dtype):
+    # a first layer of 300 x 250 = 75 000 weights spans more than one block
+    # of the L2 buffer, with a partial last block
+    rng = np.random.default_rng(0)
+    net = Net(rng, "relu", (250,), "multiclass", n=2, n_features=300, dtype=dtype)
+    # zero inputs: the data part of the first layer's gradient is exactly zero,
+    # so the difference below is the L2 term with no cancellation
+    net.X = np.zeros_like(net.X)
+    _, grad_data = net.loss_grad(l2_scale=0.0)
+    _, grad = net.loss_grad(l2_scale=0.25)
+    assert net.ws.l2_buffer.dtype == dtype
+    n_coef = net.layout.n_coef
+    assert n_coef > 65536
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert_allclose(
+        grad[:n_coef] - grad_data[:n_coef],
+        0.25 * net.theta[:n_coef],
+        rtol=rtol,
+        atol=rtol * 1e-2,
+    )
+    assert_array_equal(grad[n_coef:], grad_data[n_coef:])

@@ -235,3 +235,21 @@ def test_plateau_verbose_messages(capsys, kind, lr, expected):
     assert capsys.readouterr().out.strip() == expected
     LearningRateSchedule(kind, lr).plateau(opt, "No progress.", verbose=False)
     assert capsys.readouterr().out == ""
+
+
+def test_defaults_are_mlpclassifiers():
+    sgd = SGD(3, np.float64, 0.1)
+    assert (sgd.momentum, sgd.nesterov) == (0.9, True)
+    adam = Adam(3, np.float64, 0.1)
+    assert (adam.beta_1, adam.beta_2, adam.epsilon) == (0.9, 0.999, 1e-8)
+    schedule = LearningRateSchedule("invscaling", 0.1)
+    assert (schedule.power_t, schedule.max_iter) == (0.5, 200)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_state_buffer_has_the_parameters_dtype(dtype):
+    # a float64 temporary would silently change float32 rounding and memory
+    sgd = SGD(3, dtype, 0.1)
+    adam = Adam(3, dtype, 0.1)
+    buffers = [sgd.velocity, sgd._step, adam.m, adam.v, adam._tmp]
+    assert all(b.dtype == dtype and b.shape == (3,) for b in buffers)

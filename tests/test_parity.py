@@ -81,7 +81,6 @@ def test_constructor_signature_matches_mlpclassifier():
 
 def test_fit_and_partial_fit_accept_mlpclassifier_keywords():
     X, y = make_data()
-    w = np.ones(len(y))
     for method, theirs in [
         ("fit", MLPClassifier.fit),
         ("partial_fit", MLPClassifier.partial_fit),
@@ -90,9 +89,26 @@ def test_fit_and_partial_fit_accept_mlpclassifier_keywords():
         assert names <= set(
             inspect.signature(getattr(ScratchMLPClassifier, method)).parameters
         )
-    clf = ScratchMLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
-    clf.fit(X=X, y=y, sample_weight=w)
-    clf.partial_fit(X=X, y=y, sample_weight=w, classes=np.unique(y))
+    # the keywords bind to the same arguments as the positional call (fit) or
+    # as our own keywords (partial_fit), and the (non-uniform) weights are used
+    w = np.random.default_rng(0).uniform(0.1, 3.0, size=len(y))
+    params = {"hidden_layer_sizes": (4,), "max_iter": 2, "random_state": 0}
+    by_keyword = ScratchMLPClassifier(**params).fit(X=X, y=y, sample_weight=w)
+    by_position = ScratchMLPClassifier(**params).fit(X, y, w)
+    unweighted = ScratchMLPClassifier(**params).fit(X, y)
+    assert_array_equal(by_keyword.coefs_[0], by_position.coefs_[0])
+    assert not np.array_equal(by_keyword.coefs_[0], unweighted.coefs_[0])
+    classes = np.unique(y)
+    by_keyword = ScratchMLPClassifier(**params).partial_fit(
+        X=X, y=y, sample_weight=w, classes=classes
+    )
+    by_position = ScratchMLPClassifier(**params).partial_fit(
+        X, y, classes=classes, sample_weight=w
+    )
+    unweighted = ScratchMLPClassifier(**params).partial_fit(X, y, classes=classes)
+    assert_array_equal(by_keyword.classes_, classes)
+    assert_array_equal(by_keyword.coefs_[0], by_position.coefs_[0])
+    assert not np.array_equal(by_keyword.coefs_[0], unweighted.coefs_[0])
 
 
 def test_partial_fit_signature_is_mlpclassifiers():
@@ -845,6 +861,30 @@ def test_integer_weights_equal_repeated_rows(solver):
     )
     assert sum(counts) <= 200  # one full batch for both
     assert_same_weights(weighted, repeated, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", FULL_BATCH_SOLVERS)
+def test_integer_weights_equal_repeated_rows_with_strong_penalty(solver):
+    # At alpha > 0 the penalty is divided by the total weight, exactly as it is
+    # divided by the number of rows of the repeated data. A constant factor on
+    # the whole objective leaves the L-BFGS path unchanged, so the reported
+    # losses are compared too: they differ if the weights are not normalised
+    # by their sum.
+    X, y = make_data()
+    counts = np.arange(len(y)) % 4  # 0 to 3 copies, 90 rows in all
+    params = _sw_params(solver, alpha=0.5)  # one batch of all the rows
+    weighted = ScratchMLPClassifier(**params).fit(X, y, sample_weight=counts)
+    repeated = ScratchMLPClassifier(**params).fit(
+        np.repeat(X, counts, axis=0), np.repeat(y, counts)
+    )
+    assert_same_weights(weighted, repeated, rtol=1e-8, atol=1e-10)
+    assert weighted.n_iter_ == repeated.n_iter_
+    assert weighted.loss_ == pytest.approx(repeated.loss_, rel=1e-10)
+    if solver != "lbfgs":
+        assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-10)
+    # and the same fit with unit weights on the original rows is different
+    plain = ScratchMLPClassifier(**params).fit(X, y)
+    assert max_abs_diff(plain, weighted) > 1e-6
 
 
 @pytest.mark.parametrize(
