@@ -255,6 +255,7 @@ def plot_demo(path):
     ax_val.legend(loc="lower right")
 
     path = Path(path).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=80)
     return path
 
