@@ -380,6 +380,10 @@ def to_onnx(model, X_sample=None, *, target_opset=None):
     sklearn.exceptions.NotFittedError
         If the model is not fitted.
 
+    See Also
+    --------
+    register_skl2onnx : Let ``skl2onnx.to_onnx`` convert the estimator too.
+
     Notes
     -----
     For binary models (one logistic output unit) the probabilities are
@@ -564,6 +568,10 @@ def register_skl2onnx():
     ------
     ImportError
         If ``skl2onnx`` is not installed.
+
+    See Also
+    --------
+    to_onnx : Build the ONNX graph directly, without skl2onnx.
 
     Examples
     --------
