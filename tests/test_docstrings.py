@@ -18,7 +18,6 @@ import re
 import pytest
 
 import sk_scratchnet
-from sk_scratchnet import ScratchMLPClassifier
 
 validate = pytest.importorskip(
     "numpydoc.validate", reason="numpydoc (test extra) is not installed"
@@ -77,18 +76,6 @@ def target_id(target):
     return name if method is None else f"{name}.{method}"
 
 
-def mark_known_failures(target):
-    if target == ("ScratchMLPClassifier", None):
-        return pytest.param(
-            target,
-            id=target_id(target),
-            marks=pytest.mark.xfail(
-                strict=True, reason="fixed by the core restructure"
-            ),
-        )
-    return pytest.param(target, id=target_id(target))
-
-
 TARGETS = public_targets()
 
 
@@ -99,7 +86,7 @@ def test_every_public_name_and_method_is_validated():
     assert "ScratchMLPClassifier.get_params" not in ids  # scikit-learn's own
 
 
-@pytest.mark.parametrize("target", [mark_known_failures(t) for t in TARGETS])
+@pytest.mark.parametrize("target", TARGETS, ids=target_id)
 def test_docstring_passes_numpydoc_validation(target):
     assert enforced_errors(*target) == []
 
@@ -128,10 +115,10 @@ def test_continuation_detector():
     assert continuation_lines_at_column_0(bad) == ["2}"]
 
 
-@pytest.mark.xfail(strict=True, reason="fixed by the core restructure")
-def test_class_docstring_is_evenly_indented():
+@pytest.mark.parametrize("name", ["ScratchMLPClassifier", "ScratchMLPRegressor"])
+def test_class_docstring_is_evenly_indented(name):
     # help() shows inspect.cleandoc(__doc__): with a line at column 0 inside an
     # indented block, the whole docstring is shifted and that line sticks out.
-    docstring = ScratchMLPClassifier.__doc__
+    docstring = getattr(sk_scratchnet, name).__doc__
     assert continuation_lines_at_column_0(docstring) == []
     assert re.search(r"^Parameters\n----------$", inspect.cleandoc(docstring), re.M)
