@@ -484,6 +484,10 @@ MLPRegressor or Pipeline
     sklearn.exceptions.NotFittedError
         If the model is not fitted.
 
+    See Also
+    --------
+    register_skl2onnx : Let ``skl2onnx.to_onnx`` convert the estimator too.
+
     Notes
     -----
     The output heads are: ``'softmax'`` (multiclass: ``label`` is
@@ -670,6 +674,10 @@ def register_skl2onnx():
     ------
     ImportError
         If ``skl2onnx`` is not installed.
+
+    See Also
+    --------
+    to_onnx : Build the ONNX graph directly, without skl2onnx.
 
     Examples
     --------

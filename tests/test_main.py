@@ -1,0 +1,90 @@
+"""The demo, ``python -m sk_scratchnet``: its table, its figure and its options."""
+
+import subprocess
+import sys
+
+import pytest
+
+from sk_scratchnet import __main__ as demo
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+ROW_NAMES = [task.name for task in demo.TASKS]
+
+
+def table_lines(output):
+    return [line for line in output.splitlines() if line.startswith(tuple(ROW_NAMES))]
+
+
+def test_tasks_have_a_metric_and_distinct_names():
+    assert len(set(ROW_NAMES)) == len(ROW_NAMES) >= 4
+    assert {task.metric for task in demo.TASKS} == {"accuracy"}
+
+
+def test_run_table_rows_and_ratio():
+    lines = []
+    [row] = demo.run_table(demo.TASKS[-1:], repeats=1, write=lines.append)
+    assert row["task"] == demo.TASKS[-1].name
+    assert row["metric"] == "accuracy"
+    assert row["ours"] == pytest.approx(row["sklearn"])  # same trajectory
+    assert row["ratio"] == pytest.approx(row["fit ours"] / row["fit sklearn"])
+    assert "metric" in lines[1]
+    assert len(table_lines("\n".join(lines))) == 1
+    assert any("lower is better" in line for line in lines)
+
+
+def test_main_prints_every_row_and_writes_the_figure(tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="the 'plot' extra is not installed")
+    out = tmp_path / "demo.png"
+    rows = demo.main(["--out", str(out), "--repeats", "1"])
+    printed = capsys.readouterr().out
+    assert [row["task"] for row in rows] == ROW_NAMES
+    assert len(table_lines(printed)) == len(ROW_NAMES)
+    assert "ratio = our fit time / scikit-learn's (lower is better)" in printed
+    assert "CPU time" in printed
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert str(out.resolve()) in printed
+    for row in rows:
+        assert row["ours"] > 0.9
+
+
+def test_no_plot_writes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(demo, "TASKS", demo.TASKS[-1:])
+    monkeypatch.chdir(tmp_path)
+    demo.main(["--no-plot", "--repeats", "1"])
+    printed = capsys.readouterr().out
+    assert len(table_lines(printed)) == 1
+    assert list(tmp_path.iterdir()) == []
+    assert "Figure" not in printed
+
+
+def test_without_matplotlib_a_hint_instead_of_the_figure(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(demo, "TASKS", demo.TASKS[-1:])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(
+        demo.importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "matplotlib" else sys.modules.get(name),
+    )
+    demo.main(["--repeats", "1"])
+    printed = capsys.readouterr().out
+    assert '.[plot]"' in printed
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_package_imports_without_matplotlib():
+    # A fresh interpreter in which importing matplotlib fails.
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'matplotlib':\n"
+        "            raise ImportError('blocked')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import sk_scratchnet, sk_scratchnet.__main__\n"
+        "assert 'matplotlib' not in sys.modules\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
