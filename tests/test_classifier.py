@@ -28,6 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sk_scratchnet import ScratchMLPClassifier
 from sk_scratchnet._datasets import make_spiral
+from tests import _helpers
 from tests._helpers import make_data
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -46,8 +47,7 @@ def small(**params):
     return ScratchMLPClassifier(**{**defaults, **params})
 
 
-def all_weights(est):
-    return [*est.coefs_, *est.intercepts_]
+all_weights = _helpers.all_weights
 
 
 def assert_same_weights(a, b, rtol=1e-7, atol=1e-10):
