@@ -17,6 +17,7 @@ mean(s))`` and the penalty by ``alpha / (m * mean(s))``, an unbiased estimate of
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field, fields
 
@@ -107,6 +108,13 @@ class EarlyStopping:
         self.loss_at_best = np.inf
         self.best_validation_loss = None
         self.best_theta = theta.copy()
+
+    def fork(self) -> EarlyStopping:
+        """Return a copy to continue from; the original stays as it is.
+
+        A shallow copy suffices: ``best_theta`` is replaced, never written into.
+        """
+        return copy.copy(self)
 
     def record_validation_loss(self, val_loss: float) -> None:
         """Track the lowest validation loss seen (reported with or without stopping)."""
