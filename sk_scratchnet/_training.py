@@ -537,8 +537,8 @@ class _BatchLoop:
                 if self.is_sparse:
                     X_batch = X[batch]
                 else:
-                    X_batch = np.take(X, batch, 0, self.x_buf[:m], "clip")
-                Y_raw = np.take(Y, batch, 0, self.y_raw[:m], "clip")
+                    X_batch = X.take(batch, 0, self.x_buf[:m], "clip")
+                Y_raw = Y.take(batch, 0, self.y_raw[:m], "clip")
             else:
                 batch = slice(start, stop)
                 X_batch, Y_raw = X[batch], Y[batch]
