@@ -420,6 +420,9 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         return names
 
     def _checked_dropout(self, n_hidden):
+        rate = self.dropout
+        if type(rate) in (float, int) and 0 <= rate < 1:
+            return [float(rate)] * n_hidden  # the common case, without arrays
         rates = np.asarray(self.dropout, dtype=float)
         if rates.ndim == 0:
             rates = np.full(n_hidden, float(rates))

@@ -60,11 +60,16 @@ class SolverSettings:
     @classmethod
     def from_estimator(cls, estimator, *, stop_on_loss: bool) -> SolverSettings:
         """Read the loop's settings off an estimator's parameters."""
-        names = [f.name for f in fields(cls) if f.name != "stop_on_loss"]
         return cls(
-            **{name: getattr(estimator, name) for name in names},
+            **{name: getattr(estimator, name) for name in _SETTING_NAMES},
             stop_on_loss=stop_on_loss,
         )
+
+
+# The estimator parameters that SolverSettings reads, listed once.
+_SETTING_NAMES = tuple(
+    f.name for f in fields(SolverSettings) if f.name != "stop_on_loss"
+)
 
 
 @dataclass
