@@ -200,7 +200,11 @@ def machine_info(ours_label):
         "ours": ours_label,
         "env": {name: os.environ.get(name) for name in ENV_VARS},
         "loadavg_at_start": os.getloadavg(),
-        "threadpool_info": threadpool_info(),
+        # library file names only: the install paths are the machine's business
+        "threadpool_info": [
+            {k: Path(v).name if k == "filepath" else v for k, v in info.items()}
+            for info in threadpool_info()
+        ],
     }
     if "sk_scratchnet" in sys.modules:
         module = sys.modules["sk_scratchnet"]
