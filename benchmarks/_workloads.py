@@ -13,7 +13,12 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.datasets import load_digits, make_classification
+from sklearn.datasets import (
+    load_diabetes,
+    load_digits,
+    make_classification,
+    make_regression,
+)
 from sklearn.model_selection import train_test_split
 
 # --------------------------------------------------------------------------
@@ -30,10 +35,18 @@ class Dataset:
     X_test: np.ndarray
     y_train: np.ndarray
     y_test: np.ndarray
+    task: str = "classification"
 
     @property
     def n_classes(self) -> int:
         return int(np.unique(self.y_train).size)
+
+    @property
+    def n_outputs(self) -> int:
+        """Output units of the network (one logistic unit for two classes)."""
+        if self.task == "regression":
+            return 1 if self.y_train.ndim == 1 else self.y_train.shape[1]
+        return 1 if self.n_classes == 2 else self.n_classes
 
 
 def make_spiral(n_per_class=100, n_classes=3, noise=0.2, seed=0):
@@ -43,9 +56,13 @@ def make_spiral(n_per_class=100, n_classes=3, noise=0.2, seed=0):
     return package_spiral(n_per_class, n_classes, noise=noise, random_state=seed)
 
 
-def _split(name, X, y, test_size):
+def _split(name, X, y, test_size, task="classification"):
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=0, stratify=y
+        X,
+        y,
+        test_size=test_size,
+        random_state=0,
+        stratify=y if task == "classification" else None,
     )
     return Dataset(
         name,
@@ -53,7 +70,16 @@ def _split(name, X, y, test_size):
         np.ascontiguousarray(X_test, dtype=np.float64),
         y_train,
         y_test,
+        task,
     )
+
+
+def make_counts(n_samples=5000, n_features=20, seed=0):
+    """Counts drawn from a Poisson law whose log-rate is linear in ``X``."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features))
+    log_rate = X @ rng.uniform(-0.3, 0.3, n_features) + 0.5
+    return X, rng.poisson(np.exp(log_rate)).astype(np.float64)
 
 
 def build_dataset(name, sizes):
@@ -87,6 +113,24 @@ def build_dataset(name, sizes):
             random_state=0,
         )
         return _split(name, X, y, test_size=n_test)
+    if name == "reg100":
+        n_train, n_test = sizes["reg100"]
+        X, y = make_regression(
+            n_samples=n_train + n_test,
+            n_features=100,
+            n_informative=30,
+            noise=10.0,
+            random_state=0,
+        )
+        # targets of order one, as for the classification workloads' inputs
+        return _split(name, X, y / y.std(), test_size=n_test, task="regression")
+    if name == "diabetes":
+        X, y = load_diabetes(return_X_y=True)
+        X = (X - X.mean(axis=0)) / X.std(axis=0)
+        return _split(name, X, y / 100.0, test_size=0.25, task="regression")
+    if name == "counts":
+        X, y = make_counts()
+        return _split(name, X, y, test_size=0.2, task="regression")
     raise ValueError(f"unknown data set {name!r}")
 
 
@@ -97,8 +141,16 @@ def build_dataset(name, sizes):
 # Train and test sizes and epochs. "quick" keeps the whole run under ~3 minutes
 # on 2 cores; "full" stays within ~20 minutes.
 SIZES = {
-    "full": {"cls100": (100_000, 20_000), "cls784": (60_000, 10_000)},
-    "quick": {"cls100": (20_000, 5_000), "cls784": (6_000, 2_000)},
+    "full": {
+        "cls100": (100_000, 20_000),
+        "cls784": (60_000, 10_000),
+        "reg100": (100_000, 20_000),
+    },
+    "quick": {
+        "cls100": (20_000, 5_000),
+        "cls784": (6_000, 2_000),
+        "reg100": (20_000, 5_000),
+    },
 }
 EPOCHS = {
     "full": {
@@ -109,6 +161,10 @@ EPOCHS = {
         "lbfgs": 200,
         "predict_fit": 2,
         "memory": 2,
+        "reg100": 5,
+        "reg_lbfgs": 200,
+        "poisson": 100,
+        "grid": 50,
     },
     "quick": {
         "spiral": 100,
@@ -118,6 +174,10 @@ EPOCHS = {
         "lbfgs": 50,
         "predict_fit": 1,
         "memory": 1,
+        "reg100": 2,
+        "reg_lbfgs": 200,
+        "poisson": 50,
+        "grid": 50,
     },
 }
 PREDICT_CALLS = {
@@ -138,6 +198,7 @@ class FitWorkload:
     params: dict = field(hash=False)
     target_ratio: float | None = None
     target_roofline: float | None = None
+    task: str = "classification"
 
     @property
     def dtype_name(self) -> str:
@@ -220,6 +281,64 @@ def fit_workloads(mode):
             target_ratio=0.70,
         )
     )
+    return out + regression_workloads(mode)
+
+
+def regression_workloads(mode):
+    """Return the regressor fit workloads (9), against ``MLPRegressor``."""
+    ep = EPOCHS[mode]
+    common = {"tol": 0.0, "random_state": 0}
+
+    def stochastic(epochs, **kw):
+        return {**common, "max_iter": epochs, "n_iter_no_change": epochs, **kw}
+
+    out = []
+    for dtype in (np.float64, np.float32):
+        suffix = np.dtype(dtype).name.replace("float", "f")
+        out.append(
+            FitWorkload(
+                9,
+                f"9-reg100-adam-{suffix}",
+                "make_regression 100 feat., adam, (256,), squared_error",
+                "reg100",
+                dtype,
+                stochastic(ep["reg100"], hidden_layer_sizes=(256,), solver="adam"),
+                target_ratio=0.50,
+                task="regression",
+            )
+        )
+    out.append(
+        FitWorkload(
+            9,
+            "9-diabetes-lbfgs",
+            "load_diabetes, lbfgs, (100,), alpha=10, squared_error",
+            "diabetes",
+            np.float64,
+            {
+                **common,
+                "max_iter": ep["reg_lbfgs"],
+                "hidden_layer_sizes": (100,),
+                "solver": "lbfgs",
+                # 331 rows: without a strong penalty lbfgs overfits (R² < 0)
+                "alpha": 10.0,
+            },
+            target_ratio=0.75,
+            task="regression",
+        )
+    )
+    out.append(
+        FitWorkload(
+            9,
+            "9-counts-poisson-adam",
+            "Poisson counts 5000 x 20, adam, (100,), poisson",
+            "counts",
+            np.float64,
+            stochastic(
+                ep["poisson"], hidden_layer_sizes=(100,), solver="adam", loss="poisson"
+            ),
+            task="regression",
+        )
+    )
     return out
 
 
@@ -236,10 +355,9 @@ TARGETS = {
 # --------------------------------------------------------------------------
 
 
-def layer_dims(n_features, hidden_layer_sizes, n_classes):
+def layer_dims(n_features, hidden_layer_sizes, n_outputs):
     """``[(fan_in, fan_out), ...]`` of every weight matrix."""
-    n_out = 1 if n_classes == 2 else n_classes
-    sizes = [n_features, *hidden_layer_sizes, n_out]
+    sizes = [n_features, *hidden_layer_sizes, n_outputs]
     return list(itertools.pairwise(sizes))
 
 
@@ -323,3 +441,73 @@ def time_matmul_epoch(plan, dims, dtype, *, backward=True, repeats=3):
         one_epoch()
         times.append(time.perf_counter() - t0)
     return float(min(times)), times
+
+
+# --------------------------------------------------------------------------
+# Small-data paths (8: classifier on load_digits, 9: regressor on load_diabetes)
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmallPath:
+    """One small-data path timed per call: the fixed costs of the estimator."""
+
+    number: int
+    key: str
+    title: str
+    kind: str  # 'partial_fit', 'fit_small', 'grid', 'predict'
+    target_ratio: float | None = None
+    n_rows: int | None = None
+
+
+def small_paths():
+    """Return the small-data paths: partial_fit, tiny fits, grid search, predict."""
+    out = []
+    for number, task, data in ((8, "cls", "digits"), (9, "reg", "diabetes")):
+        predict = "predict_proba" if task == "cls" else "predict"
+        out += [
+            SmallPath(
+                number,
+                f"{number}-{task}-partial-fit-200",
+                f"{data}: partial_fit per 200-row chunk, (100,)",
+                "partial_fit",
+                0.50,
+            ),
+            SmallPath(
+                number,
+                f"{number}-{task}-fit-50-rows",
+                f"{data}: fit on 50 rows, max_iter=1 (fixed cost)",
+                "fit_small",
+                0.60,
+            ),
+            SmallPath(
+                number,
+                f"{number}-{task}-grid-4x3",
+                f"{data}: GridSearchCV 4 settings x 3 folds, 50 epochs",
+                "grid",
+                0.50,
+            ),
+            SmallPath(
+                number,
+                f"{number}-{task}-{predict}-10000",
+                f"{data} model (100,): {predict} on 10000 rows",
+                "predict",
+                0.80,
+                10_000,
+            ),
+            SmallPath(
+                number,
+                f"{number}-{task}-{predict}-1",
+                f"{data} model (100,): {predict} on 1 row",
+                "predict",
+                0.30,
+                1,
+            ),
+        ]
+    return out
+
+
+SMALL_CALLS = {
+    "full": {"fit_small": 40, "predict_1": 400, "predict_many": 20, "rounds": 5},
+    "quick": {"fit_small": 20, "predict_1": 200, "predict_many": 8, "rounds": 3},
+}

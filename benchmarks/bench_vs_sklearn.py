@@ -1,9 +1,16 @@
-"""Side-by-side benchmark: ScratchMLPClassifier against sklearn's MLPClassifier.
+"""Side-by-side benchmark: our estimators against sklearn's MLPClassifier/Regressor.
 
 Run from the repository root::
 
-    python benchmarks/bench_vs_sklearn.py            # full run, ~12 min on 2 cores
-    python benchmarks/bench_vs_sklearn.py --quick    # smaller sizes, < 3 min
+    python benchmarks/bench_vs_sklearn.py            # full run, ~15 min on 2 cores
+    python benchmarks/bench_vs_sklearn.py --quick    # small-data paths and
+                                                     # regressor rows, < 3 min
+    python benchmarks/bench_vs_sklearn.py --only partial-fit,grid   # some rows
+
+``--quick`` runs workloads 2, 5, 8 and 9 at reduced sizes on one BLAS thread
+and writes ``bench_small.*``; with ``--workloads`` it runs those at reduced
+sizes instead (``bench_quick.*``).  ``--only`` keeps the rows whose key
+contains one of the given names.
 
 ``sk_scratchnet`` is imported from the environment, or from the checkout this
 script lives in when it is not installed (or set ``PYTHONPATH=<repo root>``).
@@ -28,7 +35,17 @@ Workloads (``--workloads 1,3,6`` selects some):
    subprocess (its peak RSS during ``fit``, ``VmHWM`` reset just before;
    ``ru_maxrss`` is useless there as Linux carries the parent's peak into a
    child), the fit's own increment over the RSS before ``fit``, and the
-   ``tracemalloc`` peak of the arrays allocated during ``fit``).
+   ``tracemalloc`` peak of the arrays allocated during ``fit``);
+8. the small-data paths of the classifier on ``load_digits``, timed per call
+   (the fixed costs that dominate cross-validation and streaming):
+   ``partial_fit`` per 200-row chunk, ``fit`` on 50 rows with ``max_iter=1``,
+   ``GridSearchCV`` (4 settings x 3 folds, 50 epochs), ``predict_proba`` of a
+   (100,) model on 10 000 rows and on 1 row;
+9. the regressor against ``MLPRegressor``: the same small-data paths on
+   ``load_diabetes``, and fits of ``make_regression`` 100 000 x 100 (adam,
+   (256,), squared error, float64 and float32, few epochs), ``load_diabetes``
+   with lbfgs, and Poisson counts with ``loss='poisson'``.  Their "acc"
+   columns hold R².
 
 Per workload it reports the median fit time of both, the ratio
 ours/sklearn, the test accuracy of both, the achieved GFLOP/s (matmul flops
@@ -79,7 +96,8 @@ import _workloads as wl
 import numpy as np
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPClassifier
+from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from threadpoolctl import threadpool_info, threadpool_limits
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -103,23 +121,27 @@ def log(msg):
 
 
 def load_ours(sklearn_both):
-    """Return (class, label) for "our" side of the comparison."""
+    """Return ({task: class}, label) for "our" side of the comparison."""
     if sklearn_both:
-        return MLPClassifier, "MLPClassifier (--sklearn-both)"
+        return THEIRS, "MLPClassifier/MLPRegressor (--sklearn-both)"
     try:
-        from sk_scratchnet import ScratchMLPClassifier
+        from sk_scratchnet import ScratchMLPClassifier, ScratchMLPRegressor
     except ImportError:
         # not installed: use the checkout this script belongs to
         sys.path.insert(0, str(REPO_ROOT))
         try:
-            from sk_scratchnet import ScratchMLPClassifier
+            from sk_scratchnet import ScratchMLPClassifier, ScratchMLPRegressor
         except ImportError as exc:
             sys.exit(
-                f"cannot import sk_scratchnet.ScratchMLPClassifier ({exc}); "
+                f"cannot import sk_scratchnet's estimators ({exc}); "
                 "run `pip install -e .` or set PYTHONPATH to the repository "
                 "root, or pass --sklearn-both to test the harness alone"
             )
-    return ScratchMLPClassifier, "ScratchMLPClassifier"
+    ours = {"classification": ScratchMLPClassifier, "regression": ScratchMLPRegressor}
+    return ours, "ScratchMLPClassifier/ScratchMLPRegressor"
+
+
+THEIRS = {"classification": MLPClassifier, "regression": MLPRegressor}
 
 
 def timed_fit(cls, params, X, y):
@@ -178,7 +200,11 @@ def machine_info(ours_label):
         "ours": ours_label,
         "env": {name: os.environ.get(name) for name in ENV_VARS},
         "loadavg_at_start": os.getloadavg(),
-        "threadpool_info": threadpool_info(),
+        # library file names only: the install paths are the machine's business
+        "threadpool_info": [
+            {k: Path(v).name if k == "filepath" else v for k, v in info.items()}
+            for info in threadpool_info()
+        ],
     }
     if "sk_scratchnet" in sys.modules:
         module = sys.modules["sk_scratchnet"]
@@ -220,20 +246,21 @@ def machine_markdown(info):
 # --------------------------------------------------------------------------
 
 
-def run_fit(w, data, ours_cls, threads, repeats):
+def run_fit(w, data, ours, threads, repeats):
     X_train = np.ascontiguousarray(data.X_train, dtype=w.dtype)
     X_test = np.ascontiguousarray(data.X_test, dtype=w.dtype)
     y_train, y_test = data.y_train, data.y_test
     dims = wl.layer_dims(
-        X_train.shape[1], w.params["hidden_layer_sizes"], data.n_classes
+        X_train.shape[1], w.params["hidden_layer_sizes"], data.n_outputs
     )
+    ours_cls, theirs_cls = ours[w.task], THEIRS[w.task]
     times = {"ours": [], "theirs": []}
     fitted = {}
     load_before = os.getloadavg()[0]
     with threadpool_limits(limits=threads):
         effective = numpy_blas().get("num_threads")
         for _ in range(repeats):
-            for side, cls in (("ours", ours_cls), ("theirs", MLPClassifier)):
+            for side, cls in (("ours", ours_cls), ("theirs", theirs_cls)):
                 est, seconds = timed_fit(cls, w.params, X_train, y_train)
                 times[side].append(seconds)
                 fitted.setdefault(side, est)
@@ -248,6 +275,7 @@ def run_fit(w, data, ours_cls, threads, repeats):
     roofline_s = roof_epoch * n_iter["ours"]
     return {
         "kind": "fit",
+        "task": w.task,
         "number": w.number,
         "key": w.key,
         "title": w.title,
@@ -294,7 +322,7 @@ def _call_times(fn, X, n_calls):
     return out
 
 
-def run_predict(data, ours_cls, threads, mode):
+def run_predict(data, ours, threads, mode):
     calls = wl.PREDICT_CALLS[mode]
     params = {
         **wl.PREDICT_PARAMS,
@@ -304,7 +332,7 @@ def run_predict(data, ours_cls, threads, mode):
     }
     X_train, y_train = data.X_train, data.y_train
     models = {
-        "ours": timed_fit(ours_cls, params, X_train, y_train)[0],
+        "ours": timed_fit(ours["classification"], params, X_train, y_train)[0],
         "theirs": timed_fit(MLPClassifier, params, X_train, y_train)[0],
     }
     accuracy = {
@@ -367,6 +395,118 @@ def run_predict(data, ours_cls, threads, mode):
 
 
 # --------------------------------------------------------------------------
+# Workloads 8-9: small-data paths, timed per call
+# --------------------------------------------------------------------------
+
+SMALL_PARAMS = {"hidden_layer_sizes": (100,), "random_state": 0}
+GRID = {"alpha": [1e-4, 1e-2], "hidden_layer_sizes": [(50,), (100,)]}
+
+
+def _partial_fit_calls(cls, data, classes):
+    """Seconds of each ``partial_fit`` call on 200-row chunks after the first."""
+    # 8 chunks, the rows repeated cyclically when the data set is smaller
+    X = np.resize(data.X_train, (1600, data.X_train.shape[1]))
+    y = np.resize(data.y_train, 1600)
+    est = cls(**SMALL_PARAMS)
+    extra = {} if classes is None else {"classes": classes}
+    est.partial_fit(X[:200], y[:200], **extra)
+    times = []
+    for start in range(200, len(X), 200):
+        t0 = time.perf_counter()
+        est.partial_fit(X[start : start + 200], y[start : start + 200])
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def _fit_small_calls(cls, data, n_calls):
+    """Seconds of fresh one-epoch fits on the first 50 rows."""
+    X, y = data.X_train[:50], data.y_train[:50]
+    times = []
+    for _ in range(n_calls):
+        est = cls(**SMALL_PARAMS, max_iter=1)
+        t0 = time.perf_counter()
+        est.fit(X, y)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def _grid_calls(cls, data, epochs):
+    """Seconds of one ``GridSearchCV`` fit (4 settings x 3 folds)."""
+    base = cls(random_state=0, max_iter=epochs, n_iter_no_change=epochs, tol=0.0)
+    search = GridSearchCV(base, GRID, cv=3)
+    t0 = time.perf_counter()
+    search.fit(data.X_train, data.y_train)
+    return [time.perf_counter() - t0]
+
+
+def _predict_calls(model, X, n_calls):
+    predict = getattr(model, "predict_proba", model.predict)
+    return _call_times(predict, X, n_calls)
+
+
+def run_small(paths, data_for, ours, mode, threads):
+    """Time the small-data paths, ours and sklearn's interleaved; one row each."""
+    calls = wl.SMALL_CALLS[mode]
+    rows = []
+    for path in paths:
+        task = "classification" if path.number == 8 else "regression"
+        data = data_for("digits" if task == "classification" else "diabetes")
+        classes = np.unique(data.y_train) if task == "classification" else None
+        sides = {"ours": ours[task], "theirs": THEIRS[task]}
+        if path.kind == "predict":
+            models = {}
+            for side, cls in sides.items():
+                params = {**SMALL_PARAMS, "max_iter": 20}
+                models[side] = timed_fit(cls, params, data.X_train, data.y_train)[0]
+            X = np.ascontiguousarray(
+                np.resize(data.X_test, (path.n_rows, data.X_test.shape[1]))
+            )
+            n_calls = calls["predict_1" if path.n_rows == 1 else "predict_many"]
+        load_before = os.getloadavg()[0]
+        times = {"ours": [], "theirs": []}
+        with threadpool_limits(limits=threads), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            if path.kind == "predict":
+                for model in models.values():  # warm-up
+                    _predict_calls(model, X, 2)
+            for _ in range(calls["rounds"]):
+                for side, cls in sides.items():
+                    gc.collect()
+                    if path.kind == "partial_fit":
+                        t = _partial_fit_calls(cls, data, classes)
+                    elif path.kind == "fit_small":
+                        t = _fit_small_calls(cls, data, calls["fit_small"])
+                    elif path.kind == "grid":
+                        t = _grid_calls(cls, data, wl.EPOCHS[mode]["grid"])
+                    else:
+                        t = _predict_calls(models[side], X, n_calls)
+                    times[side] += t
+        median = {side: float(np.median(t)) for side, t in times.items()}
+        row = {
+            "kind": "small",
+            "task": task,
+            "number": path.number,
+            "key": path.key,
+            "title": path.title,
+            "dtype": "float64",
+            "threads": threads,
+            "n_calls": len(times["ours"]),
+            "times_s": times,
+            "median_s": median,
+            "ratio": median["ours"] / median["theirs"],
+            "target_ratio": path.target_ratio,
+            "target_roofline": None,
+            "loadavg_1min": [load_before, os.getloadavg()[0]],
+        }
+        rows.append(row)
+        log(
+            f"  {path.key} {threads} thr: ours {_fmt_time(median['ours'])}, "
+            f"sklearn {_fmt_time(median['theirs'])}, ratio {row['ratio']:.2f}"
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------
 # Workload 7: peak memory, one subprocess per estimator
 # --------------------------------------------------------------------------
 
@@ -404,7 +544,7 @@ def memory_child(args):
     cls = (
         MLPClassifier
         if args.memory_child == "theirs"
-        else load_ours(args.sklearn_both)[0]
+        else load_ours(args.sklearn_both)[0]["classification"]
     )
     X = np.load(Path(args.memory_data) / "X.npy")
     y = np.load(Path(args.memory_data) / "y.npy")
@@ -556,7 +696,8 @@ def _met(row):
     ):
         misses.append("roofline")
     acc = row.get("accuracy")
-    if row["kind"] == "fit" and acc and abs(acc["ours"] - acc["theirs"]) > 0.005:
+    slack = 0.01 if row.get("task") == "regression" else 0.005
+    if row["kind"] == "fit" and acc and abs(acc["ours"] - acc["theirs"]) > slack:
         misses.append("acc")
     return "yes" if not misses else "no (" + ", ".join(misses) + ")"
 
@@ -601,6 +742,22 @@ def markdown_table(rows):
                 )
             else:
                 epochs = "-"
+            if r["kind"] == "small":
+                cells = [
+                    str(r["number"]),
+                    r["title"],
+                    r["dtype"],
+                    str(r["threads"]),
+                    epochs,
+                    _fmt_time(r["median_s"]["ours"]),
+                    _fmt_time(r["median_s"]["theirs"]),
+                    f"{r['ratio']:.2f}",
+                    _target_text(r),
+                    _met(r),
+                ]
+                cells += [""] * (head.count("|") - 1 - len(cells))
+                lines.append("| " + " | ".join(cells) + " |")
+                continue
             cells = [
                 str(r["number"]),
                 r["title"],
@@ -625,8 +782,9 @@ def markdown_table(rows):
 
 
 TABLE_NOTES = """\
-ratio = ours / MLPClassifier (median fit time; predict: median call time; \
-memory: MiB). roofline = time numpy needs for the same matmuls alone \
+ratio = ours / MLPClassifier or MLPRegressor (median fit time; predict and the \
+small-data paths 8-9: median call time; memory: MiB); acc is R² for the \
+regressor rows. roofline = time numpy needs for the same matmuls alone \
 (preallocated arrays, same shapes, dtype and threads) / our time. floor = that \
 matmul time / MLPClassifier's time: the lowest ratio reachable without fewer or \
 faster matmuls. met = time (and roofline) target met and test accuracy within \
@@ -642,6 +800,8 @@ def _plot_label(r):
         return " ".join(parts)
     if r["kind"] == "predict":
         return f"6 predict {r['n_rows']}"
+    if r["kind"] == "small":
+        return r["key"].replace("-", " ")
     return f"7 peak mem {r['dtype'].replace('float', 'f')}"
 
 
@@ -688,7 +848,7 @@ def plot(rows, threads, path, title):
     ax.axhline(1.0, color="grey", linewidth=0.8)
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=30, ha="right")
-    ax.set_ylabel("ours / MLPClassifier (lower is better)")
+    ax.set_ylabel("ours / scikit-learn's MLP (lower is better)")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -716,10 +876,13 @@ def _jsonable(obj):
 
 def run_profile(workloads, data_for, ours_cls, threads, which, top):
     """cProfile one fit per side and workload; print and save the top functions."""
-    sides = {"ours": [("ours", ours_cls)], "theirs": [("theirs", MLPClassifier)]}
-    sides["both"] = sides["ours"] + sides["theirs"]
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     for w in workloads:
+        sides = {
+            "ours": [("ours", ours_cls[w.task])],
+            "theirs": [("theirs", THEIRS[w.task])],
+        }
+        sides["both"] = sides["ours"] + sides["theirs"]
         data = data_for(w.dataset)
         X = np.ascontiguousarray(data.X_train, dtype=w.dtype)
         for side, cls in sides[which]:
@@ -758,17 +921,25 @@ def parse_args(argv=None):
     p.add_argument(
         "--quick",
         action="store_true",
-        help="smaller data and fewer epochs (< 3 minutes)",
+        help="smaller data and fewer epochs; without --workloads only the "
+        "small-data paths and the regressor rows (2, 5, 8, 9) on one BLAS "
+        "thread (< 3 minutes)",
     )
     p.add_argument(
         "--workloads",
-        default="1,2,3,4,5,6,7",
-        help="comma-separated workload numbers (default: all)",
+        default=None,
+        help="comma-separated workload numbers (default: all, 1-9)",
+    )
+    p.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated names: keep only the rows whose key contains "
+        "one of them (e.g. partial-fit,9-reg100)",
     )
     p.add_argument(
         "--threads",
-        default="1,2",
-        help="comma-separated BLAS thread counts (default: 1,2)",
+        default=None,
+        help="comma-separated BLAS thread counts (default: 1,2; 1 with --quick alone)",
     )
     p.add_argument(
         "--repeats",
@@ -810,23 +981,32 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.repeats < 1:
         p.error("--repeats must be >= 1")
+    args.small = args.quick and args.workloads is None
+    workloads = args.workloads or ("2,5,8,9" if args.small else "1,2,3,4,5,6,7,8,9")
+    threads = args.threads or ("1" if args.small else "1,2")
     try:
-        args.workload_numbers = sorted({int(s) for s in args.workloads.split(",")})
-        args.thread_list = [int(s) for s in args.threads.split(",")]
+        args.workload_numbers = sorted({int(s) for s in workloads.split(",")})
+        args.thread_list = [int(s) for s in threads.split(",")]
     except ValueError:
         p.error("--workloads and --threads take comma-separated integers")
-    if not set(args.workload_numbers) <= set(range(1, 8)):
-        p.error("workload numbers are 1 to 7")
+    if not set(args.workload_numbers) <= set(range(1, 10)):
+        p.error("workload numbers are 1 to 9")
+    args.only_names = [n for n in (args.only or "").split(",") if n]
     return args
 
 
-def warm_up(ours_cls):
+def selected(key, args):
+    """Whether ``--only`` keeps the row ``key``."""
+    return not args.only_names or any(name in key for name in args.only_names)
+
+
+def warm_up(ours):
     """Pay import and first-call costs before anything is timed."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60, 5))
     y = np.arange(60) % 3
     for dtype in (np.float64, np.float32):
-        for cls in (ours_cls, MLPClassifier):
+        for cls in (*ours.values(), *THEIRS.values()):
             for solver in ("sgd", "adam", "lbfgs"):
                 timed_fit(
                     cls,
@@ -858,7 +1038,16 @@ def main(argv=None):
             cache[name] = wl.build_dataset(name, sizes)
         return cache[name]
 
-    workloads = [w for w in wl.fit_workloads(mode) if w.number in args.workload_numbers]
+    workloads = [
+        w
+        for w in wl.fit_workloads(mode)
+        if w.number in args.workload_numbers and selected(w.key, args)
+    ]
+    small = [
+        path
+        for path in wl.small_paths()
+        if path.number in args.workload_numbers and selected(path.key, args)
+    ]
     if args.profile:
         run_profile(
             workloads,
@@ -870,7 +1059,7 @@ def main(argv=None):
         )
         return 0
 
-    print(f"## sk_scratchnet vs MLPClassifier ({mode} mode)\n")
+    print(f"## sk_scratchnet vs scikit-learn's MLPs ({mode} mode)\n")
     print(machine_markdown(info).replace("\n", "  \n"))
     epochs = wl.EPOCHS[mode]
     print(
@@ -895,7 +1084,9 @@ def main(argv=None):
                 f"{row['ratio']:.2f}, roofline {row['roofline']:.2f}, acc "
                 f"{row['accuracy']['ours']:.4f}/{row['accuracy']['theirs']:.4f}"
             )
-    if 6 in args.workload_numbers:
+    for t in args.thread_list:
+        rows += run_small(small, data_for, ours_cls, mode, t)
+    if 6 in args.workload_numbers and selected("6-predict", args):
         for t in args.thread_list:
             for row in run_predict(data_for("cls100"), ours_cls, t, mode):
                 rows.append(row)
@@ -904,7 +1095,7 @@ def main(argv=None):
                     f"{_fmt_time(row['median_s']['ours'])}, sklearn "
                     f"{_fmt_time(row['median_s']['theirs'])}, ratio {row['ratio']:.2f}"
                 )
-    if 7 in args.workload_numbers:
+    if 7 in args.workload_numbers and selected("7-memory", args):
         rows += run_memory(data_for("cls784"), mode, args.sklearn_both)
     elapsed = time.perf_counter() - started
 
@@ -918,7 +1109,9 @@ def main(argv=None):
     )
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stem = args.out or ("bench_quick" if args.quick else "bench")
+    stem = args.out or (
+        "bench_small" if args.small else "bench_quick" if args.quick else "bench"
+    )
     report = {
         "machine": info,
         "config": {
@@ -926,6 +1119,7 @@ def main(argv=None):
             "repeats": args.repeats,
             "threads": args.thread_list,
             "workloads": args.workload_numbers,
+            "only": args.only_names,
             "epochs": epochs,
             "sizes": sizes,
             "predict_calls": wl.PREDICT_CALLS[mode],
@@ -939,7 +1133,8 @@ def main(argv=None):
         rows,
         args.thread_list,
         RESULTS_DIR / f"{stem}.png",
-        f"sk_scratchnet / MLPClassifier ({mode}): fit, predict time and peak memory, "
+        f"sk_scratchnet / scikit-learn's MLPs ({mode}): fit, predict, small-data "
+        "paths, peak memory; "
         f"{info['cpu_model']}",
     )
     log(f"wrote {json_path}" + (f" and {png}" if png else ""))

@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_diabetes, load_digits, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from sk_scratchnet import ScratchMLPClassifier
+from sk_scratchnet import ScratchMLPClassifier, ScratchMLPRegressor
 from sk_scratchnet._datasets import make_spiral
 
 DEFAULT_OUT = "sk_scratchnet_demo.png"
@@ -47,6 +47,31 @@ def _digits():
     )
     scaler = StandardScaler().fit(X_train)
     return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+def _scaled_regression(X, y):
+    """Split, then standardise features and target with the training part's stats."""
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, random_state=0
+    )
+    scaler = StandardScaler().fit(X_train)
+    mean, std = y_train.mean(), y_train.std()
+    return (
+        scaler.transform(X_train),
+        scaler.transform(X_test),
+        (y_train - mean) / std,
+        (y_test - mean) / std,
+    )
+
+
+@functools.cache
+def _diabetes():
+    return _scaled_regression(*load_diabetes(return_X_y=True))
+
+
+@functools.cache
+def _friedman():
+    return _scaled_regression(*make_friedman1(n_samples=1000, random_state=0))
 
 
 @functools.cache
@@ -83,8 +108,6 @@ class Task:
     metric: str = "accuracy"
 
 
-# A regressor row is one more entry, e.g. ``Task("diabetes, adam (100,)",
-# _diabetes, ScratchMLPRegressor, MLPRegressor, {"solver": "adam"}, "R²")``.
 TASKS = [
     Task(
         "digits, adam (100,)",
@@ -113,6 +136,22 @@ TASKS = [
         ScratchMLPClassifier,
         MLPClassifier,
         SPIRAL_PARAMS,
+    ),
+    Task(
+        "diabetes, lbfgs (100,)",
+        _diabetes,
+        ScratchMLPRegressor,
+        MLPRegressor,
+        {"solver": "lbfgs", "alpha": 30.0, "max_iter": 60},
+        "R²",
+    ),
+    Task(
+        "friedman1, adam (100,)",
+        _friedman,
+        ScratchMLPRegressor,
+        MLPRegressor,
+        {"solver": "adam", "learning_rate_init": 0.01, "max_iter": 60},
+        "R²",
     ),
 ]
 
@@ -284,8 +323,14 @@ def main(argv=None):
         "--repeats", type=int, default=3, help="fits per estimator (default: 3)"
     )
     args = parser.parse_args(argv)
-    print("ScratchMLPClassifier vs sklearn.neural_network.MLPClassifier")
-    print("(same parameters, random_state=0; test-set score, spiral: training set)")
+    print(
+        "ScratchMLPClassifier / ScratchMLPRegressor vs scikit-learn's MLPClassifier "
+        "/ MLPRegressor"
+    )
+    print(
+        "(same parameters, random_state=0; test-set score, spiral: training set; "
+        "regression targets standardised)"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # short fits on purpose
         with threadpool_limits(limits=1, user_api="blas"):

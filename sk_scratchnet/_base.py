@@ -9,7 +9,6 @@ Everything about training itself is in :mod:`sk_scratchnet._training`.
 
 from __future__ import annotations
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,7 +22,6 @@ from sk_scratchnet._callbacks import CALLBACK_STATE, CallbackSupportMixin, FitRe
 from sk_scratchnet._checks import check_weights
 from sk_scratchnet._heads import head_of_output
 from sk_scratchnet._network import Network, ParamLayout, init_params, predict_rows
-from sk_scratchnet._optimizers import SGD, Adam, LearningRateSchedule
 from sk_scratchnet._training import (
     EarlyStopping,
     SolverSettings,
@@ -48,15 +46,6 @@ def _is_stochastic(estimator):
             f"{estimator.solver} is not stochastic."
         )
     return True
-
-
-def _copy_state(value):
-    """Copy what a fit mutates in place (curves, solver state) for a rollback."""
-    if isinstance(value, list):
-        return list(value)
-    if isinstance(value, SGD | Adam | LearningRateSchedule | EarlyStopping):
-        return copy.deepcopy(value)
-    return value
 
 
 class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
@@ -188,8 +177,13 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, X, y, sample_weight, *, incremental, classes=None, val=(None, None)):
-        # A fit that fails leaves a previously fitted model exactly as it was.
-        snapshot = {k: _copy_state(v) for k, v in self.__dict__.items()}
+        # A fit that fails leaves a previously fitted model exactly as it was. A
+        # fit only rebinds attributes, with two exceptions: it appends to the
+        # curves (lists), and it steps the optimizer and early-stopping state,
+        # which it forks first (see _fit_stochastic). So the references and
+        # the lengths of the lists are all there is to keep.
+        snapshot = dict(self.__dict__)
+        lengths = {k: len(v) for k, v in snapshot.items() if isinstance(v, list)}
         try:
             return self._fit_unguarded(X, y, sample_weight, incremental, classes, val)
         except Exception:
@@ -197,6 +191,8 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             self.__dict__.clear()
             self.__dict__.update(snapshot)
             self.__dict__.update(keep)
+            for k, n in lengths.items():
+                del snapshot[k][n:]
             raise
 
     def _fit_unguarded(self, X, y, sample_weight, incremental, classes, val):
@@ -214,7 +210,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         )
         weights = self._training_weights(sample_weight, X, y, incremental)
         layout = ParamLayout([X.shape[1], *hidden, Y.shape[1]])
-        rng = check_random_state(self.random_state)
+        rng = self._training_rng()
         if first_pass:
             self._initialize(layout, rng, X.dtype, activations)
         elif [c.shape for c in self.coefs_] != layout.coef_shapes:
@@ -263,6 +259,11 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         if not incremental or "_optimizer" not in self.__dict__:
             self._optimizer = make_optimizer(settings, net.layout.size, net.theta.dtype)
             self._schedule = make_schedule(settings)
+        else:
+            # Forks, so that a failed call leaves the state of the previous ones
+            # as it was (the rollback restores the old references).
+            self._optimizer = self._optimizer.fork()
+        self._stopper = self._stopper.fork()
         # One epoch over a chunk has no room for a held-out split: partial_fit
         # trains on all it is given (scikit-learn raises instead).
         if self.early_stopping and val is None and not incremental:
@@ -322,6 +323,23 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         self.best_loss_ = stopper.best_loss
         self.best_validation_score_ = stopper.best_score
         self.best_validation_loss_ = stopper.best_validation_loss
+
+    def _training_rng(self):
+        """``check_random_state(self.random_state)``, reusing a generator for seeds.
+
+        Building a ``RandomState`` costs far more than seeding one (it first
+        seeds itself from the operating system), and every ``partial_fit`` call
+        starts from the seed again: reseeding a kept generator gives the same
+        stream.
+        """
+        seed = self.random_state
+        if not isinstance(seed, Integral) or isinstance(seed, bool | np.bool_):
+            return check_random_state(seed)
+        rng = self.__dict__.get("_seeded_rng")
+        if rng is None:
+            rng = self._seeded_rng = np.random.RandomState()
+        rng.seed(seed)
+        return rng
 
     def _training_weights(self, sample_weight, X, y, incremental):
         """Return the validated row weights (``None`` when all rows count the same)."""
@@ -402,6 +420,9 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         return names
 
     def _checked_dropout(self, n_hidden):
+        rate = self.dropout
+        if type(rate) in (float, int) and 0 <= rate < 1:
+            return [float(rate)] * n_hidden  # the common case, without arrays
         rates = np.asarray(self.dropout, dtype=float)
         if rates.ndim == 0:
             rates = np.full(n_hidden, float(rates))
@@ -449,6 +470,47 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 accept_sparse=["csr", "csc"],
                 dtype=(np.float64, np.float32),
                 reset=False,
+            )
+
+    def _validated_X_y(self, X, y, *, reset, y_numeric=False):
+        """``validate_data(self, X, y, ...)`` for training, fast for plain arrays.
+
+        Plain arrays that ``validate_data`` would return unchanged (float
+        ``ndarray`` X of the fitted width with finite values, a matching
+        ``ndarray`` y of a plain dtype, no feature names) are returned as they
+        are, without its overhead, which dominates small fits; anything else,
+        including every input it rejects, goes through it and its messages.
+        """
+        if (
+            type(X) is np.ndarray
+            and type(y) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float64, np.float32)
+            and X.shape[0] > 0
+            and X.shape[1] > 0
+            and (reset or X.shape[1] == self.n_features_in_)
+            and y.shape[:1] == X.shape[:1]
+            and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 0))
+            and y.dtype.kind in "biufU"
+            and "feature_names_in_" not in self.__dict__
+            and np.isfinite(X).all()
+            and (y.dtype.kind != "f" or np.isfinite(y).all())
+        ):
+            if reset:
+                self.n_features_in_ = X.shape[1]
+            return X, y
+        # Finite values near the float maximum can make the finiteness check's
+        # sum overflow; it then checks element-wise, so the warning is noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=["csr", "csc"],
+                multi_output=True,
+                y_numeric=y_numeric,
+                dtype=(np.float64, np.float32),
+                reset=reset,
             )
 
     def _validated_X_val(self, X_val):

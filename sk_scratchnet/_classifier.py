@@ -15,12 +15,67 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import unique_labels
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d
 
 from sk_scratchnet._base import BaseScratchMLP, _is_stochastic
 from sk_scratchnet._callbacks import with_callbacks
 from sk_scratchnet._checks import check_weights, checked_target_type
 from sk_scratchnet._heads import get_head, head_of_output
+
+
+def _plain_labels(y):
+    """``(labels, inverse)`` of 1-D class labels of one plain dtype, else ``None``.
+
+    Covers the common case (integers, bools, strings, integral floats), where
+    ``type_of_target`` can only say ``'binary'`` or ``'multiclass'``; anything
+    else (objects, non-integral floats, 2-D indicators) returns ``None`` and
+    goes through scikit-learn's checks and their error messages.
+    """
+    if y.ndim != 1 or y.dtype.kind not in "biuUf":
+        return None
+    labels, inverse = np.unique(y, return_inverse=True)
+    if labels.dtype.kind == "f" and not np.array_equal(labels, labels.astype(int)):
+        return None  # continuous: let scikit-learn raise its error
+    if labels.dtype.kind == "U":
+        # as unique_labels returns them: the narrowest string dtype
+        labels = np.asarray(labels.tolist())
+    return labels, inverse
+
+
+def _fitted_binarizer(labels):
+    """Return the ``LabelBinarizer`` that ``fit`` on ``labels`` would give.
+
+    ``labels`` are the sorted distinct 1-D labels of a ``'binary'`` or
+    ``'multiclass'`` target; setting the fitted attributes directly saves the
+    target checks that were already done.
+    """
+    binarizer = LabelBinarizer()
+    binarizer.y_type_ = "multiclass" if len(labels) > 2 else "binary"
+    binarizer.sparse_input_ = False
+    binarizer.classes_ = labels
+    return binarizer
+
+
+def _codes_in(classes, labels):
+    """Index of each of ``labels`` in sorted ``classes``, or ``None`` if one is not."""
+    try:
+        codes = np.searchsorted(classes, labels)
+    except TypeError:  # labels of another kind than the classes
+        return None
+    if (codes >= len(classes)).any():
+        return None
+    if not np.array_equal(classes[codes], labels):
+        return None
+    return codes
+
+
+def _one_hot(codes, n_classes):
+    """Bool targets of class codes: one column per class, one for two classes."""
+    if n_classes == 2:
+        return (codes == 1)[:, None]
+    Y = np.zeros((codes.shape[0], n_classes), dtype=bool)
+    Y[np.arange(codes.shape[0]), codes] = True
+    return Y
 
 
 class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
@@ -349,20 +404,30 @@ default=None
 
     # ------------------------------------------------------------------ targets
     def _validate_targets(self, X, y, *, incremental, first_pass, classes):
-        # Finite values near the float maximum can make the finiteness check's
-        # sum overflow; it then checks element-wise, so the warning is noise.
-        with np.errstate(over="ignore", invalid="ignore"):
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                accept_sparse=["csr", "csc"],
-                multi_output=True,
-                dtype=(np.float64, np.float32),
-                reset=first_pass,
-            )
+        X, y = self._validated_X_y(X, y, reset=first_pass)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        labels = _plain_labels(y)
+        if labels is None:
+            return X, self._encoded_targets(y, incremental, first_pass, classes), y
+        # 1-D labels of one plain dtype: one np.unique gives their type, the
+        # classes and every row's code (scikit-learn's checks would find them
+        # again in each of type_of_target, unique_labels and LabelBinarizer).
+        seen, inverse = labels
+        if first_pass and not incremental:
+            self._label_binarizer = _fitted_binarizer(seen)
+            self._set_classes()
+        elif incremental and not hasattr(self, "classes_"):
+            self._start_partial_fit(y, "binary", classes)
+        else:
+            self._check_known_classes(y, set(seen.tolist()), incremental, classes)
+        codes = _codes_in(self.classes_, seen)
+        if codes is None:  # labels outside classes_: scikit-learn's encoding
+            return X, self._label_binarizer.transform(y).astype(bool), y
+        return X, _one_hot(codes[inverse], len(self.classes_)), y
+
+    def _encoded_targets(self, y, incremental, first_pass, classes):
+        """Targets ``Y`` (bool) of any ``y``, through scikit-learn's checks."""
         y_type = checked_target_type(y)
         if y_type == "multiclass-multioutput":
             raise ValueError(
@@ -370,49 +435,55 @@ default=None
                 "class labels or a 2-D 0/1 multilabel indicator matrix."
             )
         if incremental and not hasattr(self, "classes_"):
-            if y_type.startswith("multilabel"):
-                self._label_binarizer = LabelBinarizer().fit(y)
-            elif classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit."
-                )
-            else:
-                classes = np.asarray(classes)
-                if classes.ndim != 1:
-                    raise ValueError(
-                        "classes must be a 1-D array of class labels, got shape "
-                        f"{classes.shape}."
-                    )
-                self._label_binarizer = LabelBinarizer().fit(classes)
-            self._set_classes()
+            self._start_partial_fit(y, y_type, classes)
         elif first_pass and not incremental:
             self._label_binarizer = LabelBinarizer().fit(y)
             self._set_classes()
         else:
-            if incremental and classes is not None:
-                given = np.unique(np.asarray(classes))
-                if not np.array_equal(given, np.unique(self.classes_)):
-                    raise ValueError(
-                        f"`classes={given.tolist()!r}` is not the same as on the "
-                        f"first call to partial_fit ({self.classes_.tolist()!r})."
-                    )
-            seen = unique_labels(y)
-            if self.warm_start and not incremental:
-                if set(seen) != set(self.classes_):
-                    raise ValueError(
-                        "warm_start can only be used where `y` has the same classes "
-                        f"as in the previous call to fit. Previously got "
-                        f"{self.classes_}, `y` has {seen}"
-                    )
-            elif len(np.setdiff1d(seen, self.classes_)):
-                raise ValueError(
-                    "`y` has classes not in `self.classes_`. `self.classes_` has "
-                    f"{self.classes_}. 'y' has {seen}."
-                )
+            seen = set(unique_labels(y))
+            self._check_known_classes(y, seen, incremental, classes)
         # Kept as bool (1 byte per entry, like MLPClassifier); batches are cast to
         # the network's dtype as they are used.
-        Y = self._label_binarizer.transform(y).astype(bool)
-        return X, Y, y
+        return self._label_binarizer.transform(y).astype(bool)
+
+    def _start_partial_fit(self, y, y_type, classes):
+        """Set the classes on the first call of ``partial_fit``."""
+        if y_type.startswith("multilabel"):
+            self._label_binarizer = LabelBinarizer().fit(y)
+        elif classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        else:
+            classes = np.asarray(classes)
+            if classes.ndim != 1:
+                raise ValueError(
+                    "classes must be a 1-D array of class labels, got shape "
+                    f"{classes.shape}."
+                )
+            self._label_binarizer = LabelBinarizer().fit(classes)
+        self._set_classes()
+
+    def _check_known_classes(self, y, seen, incremental, classes):
+        """Raise if ``y`` (with label set ``seen``) does not fit ``classes_``."""
+        if incremental and classes is not None:
+            given = np.unique(np.asarray(classes))
+            if not np.array_equal(given, np.unique(self.classes_)):
+                raise ValueError(
+                    f"`classes={given.tolist()!r}` is not the same as on the "
+                    f"first call to partial_fit ({self.classes_.tolist()!r})."
+                )
+        known = set(self.classes_.tolist())
+        if self.warm_start and not incremental:
+            if seen != known:
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes "
+                    f"as in the previous call to fit. Previously got "
+                    f"{self.classes_}, `y` has {unique_labels(y)}"
+                )
+        elif not seen <= known:
+            raise ValueError(
+                "`y` has classes not in `self.classes_`. `self.classes_` has "
+                f"{self.classes_}. 'y' has {unique_labels(y)}."
+            )
 
     def _set_classes(self):
         self.classes_ = self._label_binarizer.classes_

@@ -35,14 +35,14 @@ from sk_scratchnet._activations import logistic_inplace
 
 def _scale_rows(a: np.ndarray, row_scale) -> None:
     """Multiply each row of ``a`` by its factor (or all by one scalar), in place."""
-    if np.ndim(row_scale) == 0:
+    if getattr(row_scale, "ndim", 0) == 0:
         a *= row_scale
     else:
         a *= row_scale[:, None]
 
 
 def _weighted_sum(per_row: np.ndarray, row_scale) -> float:
-    if np.ndim(row_scale) == 0:
+    if getattr(row_scale, "ndim", 0) == 0:
         return float(per_row.sum()) * float(row_scale)
     return float(per_row @ row_scale)
 

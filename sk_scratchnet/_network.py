@@ -259,7 +259,8 @@ def forward(
     last = len(coefs) - 1
     for layer, (W, b) in enumerate(zip(coefs, intercepts)):
         a = ws.outputs[layer][:n]
-        if sparse.issparse(a_prev):
+        # isinstance first: issparse costs more than the small matmuls it guards
+        if not isinstance(a_prev, np.ndarray) and sparse.issparse(a_prev):
             a[...] = a_prev @ W
         else:
             np.matmul(a_prev, W, out=a)
@@ -322,11 +323,12 @@ def backward(
     delta = dscore
     for layer in range(len(coefs) - 1, -1, -1):
         a_in = inputs[layer]
-        if sparse.issparse(a_in):
+        if not isinstance(a_in, np.ndarray) and sparse.issparse(a_in):
             dcoefs[layer][...] = a_in.T @ delta
         else:
             np.matmul(a_in.T, delta, out=dcoefs[layer])  # Eq. 6: dW = a.T @ delta
-        np.sum(delta, axis=0, out=dintercepts[layer])  # Eq. 6: db = sum(delta)
+        # Eq. 6: db = sum(delta); the ufunc's reduce is np.sum without its wrapper
+        np.add.reduce(delta, axis=0, out=dintercepts[layer])
         if layer == 0:
             break
         prev = layer - 1

@@ -24,6 +24,7 @@ Adam (Kingma & Ba, 2014) (Eq. 11):
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -50,11 +51,28 @@ class SGD:
         self.velocity = np.zeros(n_params, dtype=dtype)
         self._step = np.empty(n_params, dtype=dtype)
 
+    # A fork shares the velocity of its original until its first step.
+    _shared = False
+
+    def fork(self) -> SGD:
+        """Return a copy whose first step writes a new velocity (copy on write).
+
+        The original keeps its state whatever the fork does, without a copy of
+        the velocity up front: a failed ``partial_fit`` just drops the fork.
+        """
+        twin = copy.copy(self)
+        twin._shared = True
+        return twin
+
     def update(self, theta: np.ndarray, grad: np.ndarray) -> None:
         """Apply one step of Eq. 10 to ``theta`` in place (``grad`` is clobbered)."""
-        v, step = self.velocity, self._step
+        step = self._step
         np.multiply(grad, self.learning_rate, out=step)  # eta * g
-        v *= self.momentum
+        if self._shared:
+            self.velocity, self._shared = self.velocity * self.momentum, False
+        else:
+            self.velocity *= self.momentum
+        v = self.velocity
         v -= step  # v = mu v - eta g
         if self.nesterov:
             # grad's memory is free now: reuse it for mu v - eta g
@@ -89,14 +107,31 @@ class Adam:
         self.v = np.zeros(n_params, dtype=dtype)
         self._tmp = np.empty(n_params, dtype=dtype)
 
+    # A fork shares the moments of its original until its first step.
+    _shared = False
+
+    def fork(self) -> Adam:
+        """Return a copy whose first step writes new moments (copy on write).
+
+        The original keeps its state whatever the fork does, without a copy of
+        the moments up front: a failed ``partial_fit`` just drops the fork.
+        """
+        twin = copy.copy(self)
+        twin._shared = True
+        return twin
+
     def update(self, theta: np.ndarray, grad: np.ndarray) -> None:
         """Apply one step of Eq. 11 to ``theta`` in place (``grad`` is clobbered)."""
         self.t += 1
-        b1, b2, m, v, tmp = self.beta_1, self.beta_2, self.m, self.v, self._tmp
-        m *= b1
+        b1, b2, tmp = self.beta_1, self.beta_2, self._tmp
+        if self._shared:
+            self.m, self.v, self._shared = self.m * b1, self.v * b2, False
+        else:
+            self.m *= b1
+            self.v *= b2
+        m, v = self.m, self.v
         np.multiply(grad, 1 - b1, out=tmp)
         m += tmp  # m = b1 m + (1 - b1) g
-        v *= b2
         np.multiply(grad, grad, out=tmp)
         tmp *= 1 - b2
         v += tmp  # v = b2 v + (1 - b2) g^2

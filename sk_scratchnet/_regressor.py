@@ -12,7 +12,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d
 
 from sk_scratchnet._base import BaseScratchMLP, _is_stochastic
 from sk_scratchnet._callbacks import with_callbacks
@@ -335,19 +335,7 @@ default=None
 
     # ------------------------------------------------------------------ targets
     def _validate_targets(self, X, y, *, incremental, first_pass, classes):
-        # Finite values near the float maximum can make the finiteness check's
-        # sum overflow; it then checks element-wise, so the warning is noise.
-        with np.errstate(over="ignore", invalid="ignore"):
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                accept_sparse=["csr", "csc"],
-                multi_output=True,
-                y_numeric=True,
-                dtype=(np.float64, np.float32),
-                reset=first_pass,
-            )
+        X, y = self._validated_X_y(X, y, reset=first_pass, y_numeric=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = self._targets_matrix(y, X.dtype, "y")

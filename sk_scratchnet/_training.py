@@ -17,6 +17,7 @@ mean(s))`` and the penalty by ``alpha / (m * mean(s))``, an unbiased estimate of
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field, fields
 
@@ -59,11 +60,16 @@ class SolverSettings:
     @classmethod
     def from_estimator(cls, estimator, *, stop_on_loss: bool) -> SolverSettings:
         """Read the loop's settings off an estimator's parameters."""
-        names = [f.name for f in fields(cls) if f.name != "stop_on_loss"]
         return cls(
-            **{name: getattr(estimator, name) for name in names},
+            **{name: getattr(estimator, name) for name in _SETTING_NAMES},
             stop_on_loss=stop_on_loss,
         )
+
+
+# The estimator parameters that SolverSettings reads, listed once.
+_SETTING_NAMES = tuple(
+    f.name for f in fields(SolverSettings) if f.name != "stop_on_loss"
+)
 
 
 @dataclass
@@ -107,6 +113,13 @@ class EarlyStopping:
         self.loss_at_best = np.inf
         self.best_validation_loss = None
         self.best_theta = theta.copy()
+
+    def fork(self) -> EarlyStopping:
+        """Return a copy to continue from; the original stays as it is.
+
+        A shallow copy suffices: ``best_theta`` is replaced, never written into.
+        """
+        return copy.copy(self)
 
     def record_validation_loss(self, val_loss: float) -> None:
         """Track the lowest validation loss seen (reported with or without stopping)."""
@@ -531,8 +544,8 @@ class _BatchLoop:
                 if self.is_sparse:
                     X_batch = X[batch]
                 else:
-                    X_batch = np.take(X, batch, 0, self.x_buf[:m], "clip")
-                Y_raw = np.take(Y, batch, 0, self.y_raw[:m], "clip")
+                    X_batch = X.take(batch, 0, self.x_buf[:m], "clip")
+                Y_raw = Y.take(batch, 0, self.y_raw[:m], "clip")
             else:
                 batch = slice(start, stop)
                 X_batch, Y_raw = X[batch], Y[batch]

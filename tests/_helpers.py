@@ -23,3 +23,29 @@ def make_data(n_samples=60, n_features=4, n_classes=3, seed=0, scale=3.0):
     y = np.arange(n_samples) % n_classes
     X = centres[y] + rng.normal(size=(n_samples, n_features))
     return X, y
+
+
+def make_regression_data(
+    n_samples=60,
+    n_features=4,
+    n_outputs=1,
+    loss="squared_error",
+    seed=0,
+    amplitude=3.0,
+    log_offset=1.0,
+):
+    """Smooth targets of Gaussian features; counts for the Poisson loss."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, n_features))
+    W = rng.normal(scale=0.5, size=(n_features, n_outputs))
+    score = np.tanh(X @ W) + 0.1 * rng.normal(size=(n_samples, n_outputs))
+    if loss == "poisson":
+        Y = rng.poisson(np.exp(score + log_offset)).astype(float)
+    else:
+        Y = amplitude * score
+    return X, (Y.ravel() if n_outputs == 1 else Y)
+
+
+def all_weights(est):
+    """Every coefficient and intercept array of a fitted MLP, in layer order."""
+    return [*est.coefs_, *est.intercepts_]

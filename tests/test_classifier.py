@@ -28,6 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sk_scratchnet import ScratchMLPClassifier
 from sk_scratchnet._datasets import make_spiral
+from tests import _helpers
 from tests._helpers import make_data
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -46,8 +47,7 @@ def small(**params):
     return ScratchMLPClassifier(**{**defaults, **params})
 
 
-def all_weights(est):
-    return [*est.coefs_, *est.intercepts_]
+all_weights = _helpers.all_weights
 
 
 def assert_same_weights(a, b, rtol=1e-7, atol=1e-10):
@@ -713,3 +713,36 @@ def test_lbfgs_warns_that_it_ignores_a_validation_set():
     with pytest.warns(UserWarning, match="lbfgs"):
         clf.fit(X, y, X_val=X[:10], y_val=y[:10])
     assert clf.validation_loss_curve_ is None
+
+
+# ---------------------------------------------------------- target encoding
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([3, 1, 2, 3, 1, 2, 2]),
+        np.array([0, 1, 1, 0, 1, 0, 0]),
+        np.array([2.0, -1.0, 2.0, -1.0, 5.0, 5.0, 2.0]),
+        np.array(["cat", "dog", "cat", "bird", "dog", "cat", "bird"], dtype="<U8"),
+        np.array([True, False, True, True, False, False, True]),
+    ],
+    ids=["int", "binary", "float", "str", "bool"],
+)
+def test_fast_label_encoding_matches_label_binarizer(labels):
+    from sklearn.preprocessing import LabelBinarizer
+
+    X = np.random.default_rng(0).standard_normal((len(labels), 3))
+    clf = ScratchMLPClassifier(hidden_layer_sizes=(2,), max_iter=1)
+    _, Y, _ = clf._validate_targets(
+        X, labels, incremental=False, first_pass=True, classes=None
+    )
+    reference = LabelBinarizer().fit(labels)
+    assert_array_equal(clf.classes_, reference.classes_)
+    assert clf.classes_.dtype == reference.classes_.dtype
+    assert clf._label_binarizer.y_type_ == reference.y_type_
+    assert_array_equal(Y, reference.transform(labels).astype(bool))
+    # later calls (partial_fit, warm start) encode against the same classes
+    clf.coefs_ = []
+    _, Y_again, _ = clf._validate_targets(
+        X, labels[::-1], incremental=True, first_pass=False, classes=None
+    )
+    assert_array_equal(Y_again, reference.transform(labels[::-1]).astype(bool))

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+from sklearn.base import is_regressor
 
 from sk_scratchnet import __main__ as demo
 
@@ -18,14 +19,19 @@ def table_lines(output):
 
 def test_tasks_have_a_metric_and_distinct_names():
     assert len(set(ROW_NAMES)) == len(ROW_NAMES) >= 4
-    assert {task.metric for task in demo.TASKS} == {"accuracy"}
+    assert {task.metric for task in demo.TASKS} == {"accuracy", "R²"}
+    for task in demo.TASKS:
+        assert is_regressor(task.ours()) == (task.metric == "R²")
+        assert is_regressor(task.theirs()) == is_regressor(task.ours())
 
 
-def test_run_table_rows_and_ratio():
+@pytest.mark.parametrize("metric", ["accuracy", "R²"])
+def test_run_table_rows_and_ratio(metric):
+    task = next(task for task in reversed(demo.TASKS) if task.metric == metric)
     lines = []
-    [row] = demo.run_table(demo.TASKS[-1:], repeats=1, write=lines.append)
-    assert row["task"] == demo.TASKS[-1].name
-    assert row["metric"] == "accuracy"
+    [row] = demo.run_table([task], repeats=1, write=lines.append)
+    assert row["task"] == task.name
+    assert row["metric"] == metric
     assert row["ours"] == pytest.approx(row["sklearn"])  # same trajectory
     assert row["ratio"] == pytest.approx(row["fit ours"] / row["fit sklearn"])
     assert "metric" in lines[1]
@@ -45,7 +51,10 @@ def test_main_prints_every_row_and_writes_the_figure(tmp_path, capsys):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert str(out.resolve()) in printed
     for row in rows:
-        assert row["ours"] > 0.9
+        # digits, the spiral and friedman1 are learnt well; diabetes is noisy
+        # (a linear model's R² is about 0.4 there)
+        assert row["ours"] > (0.3 if row["task"].startswith("diabetes") else 0.9)
+        assert row["ours"] == pytest.approx(row["sklearn"], abs=1e-6)
 
 
 def test_no_plot_writes_nothing(tmp_path, capsys, monkeypatch):

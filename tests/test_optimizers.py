@@ -109,6 +109,41 @@ def test_adam_epsilon_matters_for_tiny_gradients():
     assert theta[2] == THETA0[2]
 
 
+# ---------------------------------------------------------------------- forks
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SGD(3, np.float64, 0.1, momentum=0.9, nesterov=True),
+        lambda: Adam(3, np.float64, 0.1),
+    ],
+    ids=["sgd", "adam"],
+)
+def test_fork_steps_like_the_original_and_leaves_it_unchanged(make):
+    original, twin = make(), make()
+    theta, theta_twin = THETA0.copy(), THETA0.copy()
+    original.update(theta, G1.copy())
+    twin.update(theta_twin, G1.copy())
+    # the state a step carries forward (scratch buffers, "_...", may be shared)
+    moments = {
+        name: a.copy()
+        for name, a in vars(original).items()
+        if isinstance(a, np.ndarray) and not name.startswith("_")
+    }
+
+    fork = original.fork()
+    fork.update(theta, G2.copy())
+    fork.update(theta, G1.copy())
+    twin.update(theta_twin, G2.copy())
+    twin.update(theta_twin, G1.copy())
+
+    # the fork computes exactly what the original would have ...
+    assert_array_equal(theta, theta_twin)
+    # ... and the original's moments are those before the fork
+    assert moments
+    for name, before in moments.items():
+        assert_array_equal(getattr(original, name), before)
+
+
 # -------------------------------------------------------------------- float32
 @pytest.mark.parametrize(
     "make",

@@ -34,6 +34,7 @@ from sk_scratchnet._network import (
     Workspace,
     loss_and_gradient,
 )
+from tests import _helpers
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -43,16 +44,7 @@ OUR_EXTRAS = ["dropout", "init", "early_stopping_metric"]
 
 
 def make_data(n_samples=60, n_features=4, n_outputs=1, loss="squared_error", seed=0):
-    """Smooth targets of Gaussian features; counts for the Poisson loss."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n_samples, n_features))
-    W = rng.normal(scale=0.5, size=(n_features, n_outputs))
-    score = np.tanh(X @ W) + 0.1 * rng.normal(size=(n_samples, n_outputs))
-    if loss == "poisson":
-        Y = rng.poisson(np.exp(score + 1.0)).astype(float)
-    else:
-        Y = 3.0 * score
-    return X, (Y.ravel() if n_outputs == 1 else Y)
+    return _helpers.make_regression_data(n_samples, n_features, n_outputs, loss, seed)
 
 
 def small(**params):
@@ -66,8 +58,7 @@ def small(**params):
     return ScratchMLPRegressor(**{**defaults, **params})
 
 
-def all_weights(est):
-    return [*est.coefs_, *est.intercepts_]
+all_weights = _helpers.all_weights
 
 
 def assert_same_weights(a, b, rtol, atol):

@@ -31,6 +31,7 @@ from sk_scratchnet._network import (
     Workspace,
     loss_and_gradient,
 )
+from tests import _helpers
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -47,16 +48,9 @@ STOCHASTIC_CONFIGS = {
 
 
 def make_data(n_samples=60, n_features=4, n_outputs=1, loss="squared_error", seed=0):
-    """Smooth targets of Gaussian features; counts for the Poisson loss."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n_samples, n_features))
-    W = rng.normal(scale=0.5, size=(n_features, n_outputs))
-    score = np.tanh(X @ W) + 0.1 * rng.normal(size=(n_samples, n_outputs))
-    if loss == "poisson":
-        Y = rng.poisson(np.exp(score + 0.5)).astype(float)
-    else:
-        Y = 2.0 * score
-    return X, (Y.ravel() if n_outputs == 1 else Y)
+    return _helpers.make_regression_data(
+        n_samples, n_features, n_outputs, loss, seed, amplitude=2.0, log_offset=0.5
+    )
 
 
 def weights_of(est):
