@@ -9,8 +9,8 @@ graph that any ONNX runtime can serve without Python or scikit-learn. The
 scalers are folded into the graph. The graph has one input, ``"X"``, and two
 outputs, the labels and the class probabilities.
 
-This example needs ``onnx`` and ``onnxruntime`` (``pip install
-"sk_scratchnet[onnx]"``; the ``docs`` extra installs them).
+This example needs ``onnx`` and ``onnxruntime`` (``pip install -e ".[onnx]"``
+in the clone; the ``docs`` extra installs them).
 
 What to see: every probability computed by ONNX Runtime lies on the diagonal
 (left). The differences (right) are float32 rounding errors, below

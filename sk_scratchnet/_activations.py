@@ -8,7 +8,7 @@ output ``a`` so that the forward pass need not keep ``z``; ``gelu`` is the one
 that needs the pre-activation and says so with ``needs_preactivation``.
 
 All functions take a ``scratch`` buffer of the same shape so that the backward
-rules allocate nothing (see the end of "How it works" in the README).
+rules allocate nothing (see the end of "How it works" in the user guide).
 """
 
 from __future__ import annotations

@@ -233,7 +233,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
 
     Notes
     -----
-    The network follows the seed derivation (README "How it works"):
+    The network follows the seed derivation (user guide, "How it works"):
 
     .. math::
         a_l = f(a_{l-1} W_l + b_l) \quad (1), \qquad

@@ -1,8 +1,8 @@
 """Export a fitted MLP to ONNX, node by node with the ``onnx`` helper API.
 
-The exported graph repeats the forward pass of the estimator (the README's
-equations 1-3 generalised to any depth), then the output head named by the
-model's ``out_activation_``::
+The exported graph repeats the forward pass of the estimator (equations 1-3 of
+"How it works" in the user guide, generalised to any depth), then the output
+head named by the model's ``out_activation_``::
 
     z_0 = X                                   # after an optional scaler step
     z_l = act(z_{l-1} @ W_l + b_l)            # MatMul + Add + activation node(s)
@@ -14,7 +14,7 @@ model's ``out_activation_``::
     'identity': variable = score                            # squared error
     'exp':      variable = exp(score)                       # Poisson
 
-``onnx`` is an optional dependency (``pip install sk_scratchnet[onnx]``); it is
+``onnx`` is an optional dependency (``pip install -e ".[onnx]"`` in the clone); it is
 imported only when :func:`to_onnx` is called, so ``import sk_scratchnet`` works
 without it.
 """
@@ -57,7 +57,8 @@ def _import_onnx():
     except ImportError as exc:
         raise ImportError(
             "to_onnx needs the optional 'onnx' package; install it with "
-            "`pip install sk_scratchnet[onnx]` (or `pip install onnx onnxruntime`)."
+            '`pip install -e ".[onnx]"` in the clone (or `pip install onnx '
+            "onnxruntime`)."
         ) from exc
     return onnx
 

@@ -7,7 +7,7 @@ write an estimator: the estimator sets its fitted ``*_`` attributes from the
 history and keeps, between ``partial_fit`` calls, the small objects a loop
 continues from (optimizer, learning-rate schedule, :class:`EarlyStopping`).
 
-Objective (README "Sample weights, defined once"): without sample weights a batch
+Objective (user guide, "Sample weights, defined once"): without sample weights a batch
 of ``m`` rows has ``row_scale = 1/m`` and ``l2_scale = alpha/m``, the objective of
 scikit-learn's MLPs; with weights ``s`` the rows are scaled by ``s_i / (m *
 mean(s))`` and the penalty by ``alpha / (m * mean(s))``, an unbiased estimate of

@@ -6,7 +6,7 @@ own code object with a copy of the module's globals in which ``MLPClassifier`` a
 ``MLPRegressor`` are ours.  Parametrize marks whose values name scikit-learn's
 classes (``@pytest.mark.parametrize("MLPEstimator", [MLPClassifier, ...])``) are
 re-applied with our classes in their place.  Tests that read private attributes
-of scikit-learn's classes, or that contradict a documented difference (README,
+of scikit-learn's classes, or that contradict a documented difference (docs,
 "Differences from MLPClassifier"), are skipped with a one-line reason; every
 other upstream test must pass.
 """
@@ -34,25 +34,25 @@ SKIPPED = {
     "test_n_iter_no_change": "reads MLPClassifier._no_improvement_count (private)",
     "test_n_iter_no_change_inf": "reads MLPClassifier._no_improvement_count",
     "test_mlp_partial_fit_after_fit": (
-        "README: partial_fit with early_stopping=True trains, it does not raise"
+        "docs: partial_fit with early_stopping=True trains, it does not raise"
     ),
     "test_nonfinite_params": (
-        "README: divergence raises our message (learning_rate_init, scaling)"
+        "docs: divergence raises our message (learning_rate_init, scaling)"
     ),
     "test_mlp_diverging_loss": (
-        "README: divergence raises at once instead of recording NaN scores"
+        "docs: divergence raises at once instead of recording NaN scores"
     ),
     "test_predict_proba_multilabel": (
-        "README: predict_log_proba is the log-sigmoid, not log(predict_proba)"
+        "docs: predict_log_proba is the log-sigmoid, not log(predict_proba)"
     ),
     "test_early_stopping_stratified": (
-        "README early-stopping split: its error names label [1], not ['True']"
+        "docs, early-stopping split: its error names label [1], not ['True']"
     ),
 }
 # Single parametrized cases: (test name, our class) -> reason.
 SKIPPED_CASES = {
     ("test_preserve_feature_names", ScratchMLPClassifier): (
-        "README: a single-class y raises (upstream fits y = [1, ..., 1])"
+        "docs: a single-class y raises (upstream fits y = [1, ..., 1])"
     ),
 }
 
