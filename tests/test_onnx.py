@@ -1,7 +1,7 @@
 """ONNX export: onnxruntime must reproduce predict and predict_proba."""
 
-import subprocess
 import re
+import subprocess
 import sys
 
 import numpy as np
