@@ -6,7 +6,17 @@ from numpy.testing import assert_array_equal
 from sklearn.neural_network import MLPClassifier
 
 from sk_scratchnet import ScratchMLPClassifier, ScratchMLPRegressor
-from sk_scratchnet._training import EarlyStopping, SolverSettings, split_validation
+from sk_scratchnet._optimizers import SGD, Adam
+from sk_scratchnet._training import (
+    EarlyStopping,
+    SolverSettings,
+    ValidationMonitor,
+    batch_size_for,
+    check_finite,
+    make_optimizer,
+    make_schedule,
+    split_validation,
+)
 
 
 def _settings(**changes):
@@ -99,3 +109,151 @@ def test_early_stopping_on_validation_keeps_best_weights_and_breaks_ties_by_loss
     stopper.update(np.full(2, 4.0), 7.0, (0.1, 0.05), stop_on_loss)
     assert_array_equal(stopper.best_theta, [4.0, 4.0])
     assert stopper.no_improvement_count == 0
+
+
+def test_settings_are_read_off_the_estimator():
+    est = ScratchMLPClassifier(
+        solver="sgd", alpha=0.3, batch_size=17, learning_rate="invscaling",
+        learning_rate_init=0.02, power_t=0.4, max_iter=7, shuffle=False, tol=1e-3,
+        momentum=0.8, nesterovs_momentum=False, early_stopping=True, beta_1=0.7,
+        beta_2=0.95, epsilon=1e-7, n_iter_no_change=4, max_fun=99,
+    )  # fmt: skip
+    settings = SolverSettings.from_estimator(est, stop_on_loss=True)
+    assert settings.stop_on_loss is True
+    for name, value in est.get_params().items():
+        if hasattr(settings, name):
+            assert getattr(settings, name) == value, name
+    assert settings.solver == "sgd" and settings.max_fun == 99
+    assert SolverSettings.from_estimator(est, stop_on_loss=False).stop_on_loss is False
+
+
+def test_early_stopping_starts_empty_and_copies_the_weights():
+    theta = np.arange(3.0)
+    on = EarlyStopping(early_stopping=True, theta=theta)
+    off = EarlyStopping(early_stopping=False, theta=theta)
+    theta[0] = 5.0
+    for stopper in (on, off):
+        assert stopper.no_improvement_count == 0
+        assert stopper.loss_at_best == np.inf
+        assert stopper.best_validation_loss is None
+        assert_array_equal(stopper.best_theta, [0.0, 1.0, 2.0])
+    assert on.best_loss is None and on.best_score == -np.inf
+    assert off.best_loss == np.inf and off.best_score is None
+
+
+def test_lowest_validation_loss_is_recorded():
+    stopper = EarlyStopping(early_stopping=True, theta=np.zeros(1))
+    for loss, lowest in [(0.5, 0.5), (0.7, 0.5), (0.2, 0.2), (0.2, 0.2)]:
+        stopper.record_validation_loss(loss)
+        assert stopper.best_validation_loss == lowest
+
+
+def test_validation_score_must_beat_the_best_by_tol():
+    settings = _settings(tol=0.1, early_stopping=True)
+    stopper = EarlyStopping(early_stopping=True, theta=np.zeros(1))
+    steps = [(0.5, 0), (0.55, 1), (0.65, 0), (0.6, 1)]
+    for i, (score, count) in enumerate(steps):
+        stopper.update(np.full(1, float(i)), 1.0, (score, 1.0 - score), settings)
+        assert stopper.no_improvement_count == count
+    assert stopper.best_score == 0.65
+    assert stopper.loss_at_best == pytest.approx(0.35)
+    assert_array_equal(stopper.best_theta, [2.0])
+    # On the loss: a lower loss by more than tol is progress, a higher one is not.
+    on_loss = SolverSettings.from_estimator(
+        ScratchMLPClassifier(tol=0.1), stop_on_loss=True
+    )
+    stopper.update(np.full(1, 7.0), 1.0, (0.0, 0.3), on_loss)
+    assert stopper.no_improvement_count == 2
+    assert_array_equal(stopper.best_theta, [7.0])
+    stopper.update(np.full(1, 8.0), 1.0, (0.0, 0.1), on_loss)
+    assert stopper.no_improvement_count == 0
+    stopper.update(np.full(1, 9.0), 1.0, (0.0, 0.2), on_loss)
+    assert_array_equal(stopper.best_theta, [8.0])
+    assert stopper.loss_at_best == 0.1
+
+
+def test_training_loss_without_a_split_in_partial_fit():
+    # early_stopping=True but no validation set (partial_fit): the training loss.
+    stopper = EarlyStopping(early_stopping=True, theta=np.zeros(1))
+    settings = _settings(tol=0.5)
+    stopper.update(np.zeros(1), 2.0, None, settings)
+    assert stopper.best_loss == 2.0 and stopper.no_improvement_count == 0
+    stopper.update(np.zeros(1), 1.6, None, settings)  # better, but not by tol
+    assert stopper.best_loss == 1.6 and stopper.no_improvement_count == 1
+
+
+def test_check_finite_names_the_epoch_and_the_learning_rate():
+    check_finite(np.ones(2), 1.0, 3, 0.1)
+    for theta, loss in [(np.ones(2), np.nan), (np.array([1.0, np.inf]), 1.0)]:
+        with pytest.raises(
+            ValueError,
+            match=r"^Training diverged: .* after 3 epoch\(s\)\. Lower "
+            r"learning_rate_init \(now 0\.25\) or scale",
+        ):
+            check_finite(theta, loss, 3, 0.25)
+
+
+def test_batch_size_auto_caps_at_200_and_large_sizes_are_clipped_with_a_warning():
+    assert batch_size_for(_settings(), 150) == 150
+    assert batch_size_for(_settings(), 201) == 200
+    assert batch_size_for(_settings(batch_size=10), 10) == 10
+    assert batch_size_for(_settings(batch_size=1), 10) == 1
+    with pytest.warns(UserWarning, match="^Got `batch_size` less than 1 or larger"):
+        size = batch_size_for(_settings(batch_size=11), 10)
+    assert size == 10 and isinstance(size, int)
+
+
+def test_optimizer_and_schedule_take_the_settings():
+    settings = _settings(
+        solver="sgd", learning_rate_init=0.3, momentum=0.7, nesterovs_momentum=False
+    )
+    sgd = make_optimizer(settings, 5, np.float32)
+    assert isinstance(sgd, SGD)
+    assert (sgd.learning_rate, sgd.momentum, sgd.nesterov) == (0.3, 0.7, False)
+    assert sgd.velocity.shape == (5,) and sgd.velocity.dtype == np.float32
+    settings = _settings(
+        solver="adam", learning_rate_init=0.2, beta_1=0.6, beta_2=0.8, epsilon=1e-5
+    )
+    adam = make_optimizer(settings, 4, np.float64)
+    assert isinstance(adam, Adam)
+    assert (adam.learning_rate, adam.beta_1, adam.beta_2, adam.epsilon) == (
+        0.2, 0.6, 0.8, 1e-5,
+    )  # fmt: skip
+    assert adam.m.shape == (4,) and adam.m.dtype == np.float64
+    schedule = make_schedule(
+        _settings(
+            learning_rate="invscaling", learning_rate_init=0.4, power_t=0.3, max_iter=9
+        )
+    )
+    assert (schedule.kind, schedule.learning_rate_init) == ("invscaling", 0.4)
+    assert (schedule.power_t, schedule.max_iter) == (0.3, 9)
+
+
+class _FixedNet:
+    """Stands in for a network: only its head is read by the monitor."""
+
+    def __init__(self, head):
+        self.head = head
+
+
+def test_validation_monitor_weighs_rows_like_the_training_loss():
+    from sk_scratchnet._heads import get_head
+
+    X = np.arange(8.0).reshape(4, 2)
+    Y = np.array([[0.0], [1.0], [2.0], [3.0]])
+    score = np.array([[1.0], [1.0], [1.0], [1.0]])
+    per_row = 0.5 * (score - Y)[:, 0] ** 2
+    weights = np.array([1.0, 2.0, 3.0, 4.0])
+    net = _FixedNet(get_head("squared_error"))
+    seen = []
+
+    def raw_scores(rows):
+        seen.append(rows)
+        return score.copy()
+
+    for w, expected in [(None, per_row.mean()), (weights, per_row @ weights / 10)]:
+        monitor = ValidationMonitor(X, Y, w, raw_scores, lambda z: z.sum() / 8)
+        metric, loss = monitor.evaluate(net)
+        assert metric == 0.5 and isinstance(metric, float)
+        assert loss == pytest.approx(expected, rel=1e-14)
+        assert seen[-1] is X
