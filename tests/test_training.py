@@ -257,3 +257,68 @@ def test_validation_monitor_weighs_rows_like_the_training_loss():
         assert metric == 0.5 and isinstance(metric, float)
         assert loss == pytest.approx(expected, rel=1e-14)
         assert seen[-1] is X
+
+
+def _distinct_rows(n, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, 2))
+
+
+def test_split_holds_out_one_distinct_row_per_group_by_default():
+    X = _distinct_rows(20)
+    groups = np.arange(20) % 2
+    train, val = split_validation(X, None, groups, 0.05, np.random.RandomState(0))
+    assert len(val) == 2 and len(train) == 18
+    assert sorted(groups[val]) == [0, 1]
+    _, val2 = split_validation(X, None, groups, 0.05, np.random.RandomState(0), 2)
+    assert len(val2) == 4
+
+
+def test_split_holds_out_the_fraction_of_distinct_rows():
+    X = _distinct_rows(10)
+    _, val = split_validation(X, None, None, 0.3, np.random.RandomState(1))
+    assert len(val) == 3
+    _, val = split_validation(X, np.ones(10), None, 0.3, np.random.RandomState(1))
+    assert len(val) == 3
+
+
+def test_zero_weight_rows_and_groups_stay_in_training():
+    X = _distinct_rows(30, seed=2)
+    groups = np.r_[np.zeros(10), np.ones(10), np.full(10, 2.0)]
+    weights = np.r_[np.zeros(10), np.ones(10), np.where(np.arange(10) % 2, 0.0, 1.0)]
+    train, val = split_validation(X, weights, groups, 0.5, np.random.RandomState(2))
+    assert_array_equal(np.sort(np.r_[train, val]), np.arange(30))
+    assert np.all(weights[val] > 0)
+    # Group 0 has no weight and holds out nothing; the others still do.
+    assert set(groups[val]) == {1.0, 2.0}
+    assert np.sum(groups[val] == 1.0) == 5
+
+
+def test_split_too_small_names_only_classes_of_one_member():
+    X = _distinct_rows(6, seed=3)
+    # Class 0 has four rows, class 1 one, class 2 only a zero-weight row.
+    y = np.array([0, 0, 0, 1, 2, 0])
+    weights = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 1.0])
+    with pytest.raises(ValueError) as info:
+        split_validation(X, weights, y, 0.1, np.random.RandomState(0))
+    assert str(info.value) == (
+        "The least populated classes in y have only 1 member, which is too few to "
+        "hold out a validation set for early stopping (every class keeps a member "
+        "in training). Classes with too few members are: [1]. Pass X_val/y_val, or "
+        "set early_stopping=False."
+    )
+
+
+def test_a_class_of_two_members_is_not_too_few():
+    X = _distinct_rows(3, seed=4)
+    with pytest.raises(ValueError, match=r"members are: \[1\]\. Pass"):
+        split_validation(X, None, np.array([0, 0, 1]), 0.1, np.random.RandomState(0))
+
+
+def test_split_too_small_without_classes_says_so():
+    X = _distinct_rows(5, seed=5)
+    with pytest.raises(ValueError) as info:
+        split_validation(X, None, None, 0.1, np.random.RandomState(0))
+    assert str(info.value) == (
+        "The validation set is too small (n_samples=5). Increase "
+        "'validation_fraction' or the size of your dataset."
+    )
