@@ -1,18 +1,34 @@
 """Tests for sk_scratchnet._training: the early-stopping split and bookkeeping."""
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from sk_scratchnet import ScratchMLPClassifier, ScratchMLPRegressor
+from sk_scratchnet._activations import ACTIVATIONS
+from sk_scratchnet._heads import get_head
+from sk_scratchnet._network import (
+    Batch,
+    Network,
+    ParamLayout,
+    Workspace,
+    init_params,
+    loss_and_gradient,
+)
 from sk_scratchnet._optimizers import SGD, Adam
 from sk_scratchnet._training import (
     EarlyStopping,
     SolverSettings,
+    TrainingData,
     ValidationMonitor,
     batch_size_for,
     check_finite,
+    fit_lbfgs,
     make_optimizer,
     make_schedule,
     split_validation,
@@ -237,8 +253,6 @@ class _FixedNet:
 
 
 def test_validation_monitor_weighs_rows_like_the_training_loss():
-    from sk_scratchnet._heads import get_head
-
     X = np.arange(8.0).reshape(4, 2)
     Y = np.array([[0.0], [1.0], [2.0], [3.0]])
     score = np.array([[1.0], [1.0], [1.0], [1.0]])
@@ -322,3 +336,150 @@ def test_split_too_small_without_classes_says_so():
         "The validation set is too small (n_samples=5). Increase "
         "'validation_fraction' or the size of your dataset."
     )
+
+
+# ------------------------------------------------------------------- the loops
+class _Recorder:
+    """A reporter that records its calls; it can stop or interrupt the loop."""
+
+    def __init__(self, stop_at=None, interrupt_at=None, on_interrupt=None):
+        self.calls = []
+        self.stop_at, self.interrupt_at = stop_at, interrupt_at
+        self.on_interrupt = on_interrupt
+
+    def epoch_begin(self, n_iter):
+        self.calls.append(("begin", n_iter))
+
+    def epoch_end(self, n_iter):
+        self.calls.append(("end", n_iter))
+        if n_iter == self.interrupt_at:
+            if self.on_interrupt is not None:
+                self.on_interrupt()
+            raise KeyboardInterrupt
+        return n_iter == self.stop_at
+
+    def fit_end(self):
+        self.calls.append(("fit_end",))
+
+
+def _network(dtype=np.float64, seed=0):
+    layout = ParamLayout([4, 5, 3])
+    rng = np.random.RandomState(seed)
+    theta = init_params(layout, rng, dtype, activations=["tanh"], init="glorot")
+    return Network(layout, theta, [ACTIVATIONS["tanh"]], get_head("log_loss"))
+
+
+def _data(dtype=np.float64, n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4)).astype(dtype)
+    Y = np.eye(3)[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]
+    return TrainingData(X, Y)
+
+
+def _objective(net, data, alpha):
+    """The whole-set objective at ``net.theta``, computed outside the loop."""
+    X = data.X
+    ws = Workspace(net.layout.layer_units, len(X), X.dtype, net.activations)
+    batch = Batch(X, data.Y.astype(X.dtype), 1.0 / len(X), alpha / len(X))
+    return loss_and_gradient(net, batch, ws, np.empty_like(net.theta))
+
+
+def _expected_calls(n_iter):
+    calls = [("begin", 0)]
+    for i in range(1, n_iter + 1):
+        calls += [("end", i), ("begin", i)]
+    return [*calls, ("fit_end",)]
+
+
+def test_lbfgs_reports_each_iteration_and_converges_quietly():
+    net, data = _network(), _data()
+    reporter = _Recorder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = fit_lbfgs(net, data, _settings(solver="lbfgs", alpha=0.1), reporter)
+    assert 1 < history.n_iter < 200
+    assert reporter.calls == _expected_calls(history.n_iter)
+    assert history.loss == _objective(net, data, 0.1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lbfgs_loss_is_the_objective_at_the_returned_weights(dtype):
+    net, data = _network(dtype), _data(dtype)
+    settings = _settings(solver="lbfgs", alpha=0.01, max_iter=15)
+    with pytest.warns(ConvergenceWarning):
+        history = fit_lbfgs(net, data, settings, _Recorder())
+    assert net.theta.dtype == dtype
+    assert history.n_iter == 15
+    assert history.loss == _objective(net, data, 0.01)
+
+
+def test_lbfgs_stopped_by_a_callback_is_not_a_convergence_failure():
+    net, data = _network(), _data()
+    reporter = _Recorder(stop_at=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = fit_lbfgs(net, data, _settings(solver="lbfgs"), reporter)
+    assert history.n_iter == 2
+    assert reporter.calls == [*_expected_calls(1)[:-1], ("end", 2), ("fit_end",)]
+
+
+def test_lbfgs_tol_and_max_fun_reach_scipy():
+    data = _data()
+    loose, tight = _network(), _network()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        n_loose = fit_lbfgs(
+            loose, data, _settings(solver="lbfgs", tol=1e-2), _Recorder()
+        )
+    with pytest.warns(ConvergenceWarning):
+        n_tight = fit_lbfgs(
+            tight, data, _settings(solver="lbfgs", tol=0.0, max_iter=30), _Recorder()
+        )
+    assert n_loose.n_iter < n_tight.n_iter
+    net = _network()
+    with pytest.warns(ConvergenceWarning) as record:
+        history = fit_lbfgs(
+            net, data, _settings(solver="lbfgs", max_fun=4), _Recorder()
+        )
+    assert history.n_iter <= 4
+    (warning,) = record
+    assert re.fullmatch(
+        r"lbfgs failed to converge after \d iteration\(s\) \(status=1\): "
+        r"STOP: TOTAL NO\.? OF F,G EVALUATIONS EXCEEDS LIMIT\. Increase the number "
+        r"of iterations \(max_iter\) or max_fun, or scale the data\.",
+        str(warning.message),
+    )
+
+
+def test_lbfgs_prints_each_iteration_when_verbose(capsys):
+    net, data = _network(), _data()
+    settings = _settings(solver="lbfgs", verbose=True, max_iter=3)
+    with pytest.warns(ConvergenceWarning):
+        fit_lbfgs(net, data, settings, _Recorder())
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    assert re.fullmatch(r"Iteration 1, loss = \d\.\d{8}", lines[0])
+    assert lines[2].startswith("Iteration 3, loss = ")
+
+
+def test_lbfgs_interrupted_keeps_the_weights_so_far():
+    net, data = _network(), _data()
+    reporter = _Recorder(interrupt_at=3)
+    with pytest.warns(UserWarning, match="^Training interrupted by user\\.$"):
+        history = fit_lbfgs(net, data, _settings(solver="lbfgs", alpha=0.1), reporter)
+    assert history.n_iter == 2
+    assert history.loss == _objective(net, data, 0.1)
+    assert ("fit_end",) not in reporter.calls
+
+
+def test_lbfgs_interrupted_after_diverging_raises():
+    net, data = _network(), _data()
+
+    def diverge():
+        net.theta[0] = np.nan
+
+    reporter = _Recorder(interrupt_at=2, on_interrupt=diverge)
+    settings = _settings(solver="lbfgs", learning_rate_init=0.125)
+    with pytest.warns(UserWarning, match="interrupted"):
+        with pytest.raises(ValueError, match=r"after 1 epoch\(s\).*\(now 0\.125\)"):
+            fit_lbfgs(net, data, settings, reporter)
