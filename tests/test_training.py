@@ -483,3 +483,21 @@ def test_lbfgs_interrupted_after_diverging_raises():
     with pytest.warns(UserWarning, match="interrupted"):
         with pytest.raises(ValueError, match=r"after 1 epoch\(s\).*\(now 0\.125\)"):
             fit_lbfgs(net, data, settings, reporter)
+
+
+def test_a_tied_validation_score_keeps_the_earlier_weights_unless_loss_is_lower():
+    settings = _settings(tol=0.0, early_stopping=True)
+    stopper = EarlyStopping(early_stopping=True, theta=np.zeros(1))
+    stopper.update(np.full(1, 1.0), 1.0, (0.8, 0.4), settings)
+    stopper.update(np.full(1, 2.0), 1.0, (0.8, 0.5), settings)  # higher loss
+    stopper.update(np.full(1, 3.0), 1.0, (0.8, 0.4), settings)  # equal loss
+    assert_array_equal(stopper.best_theta, [1.0])
+    assert stopper.no_improvement_count == 0
+
+
+def test_an_equal_training_loss_is_progress_at_zero_tol():
+    stopper = EarlyStopping(early_stopping=False, theta=np.zeros(1))
+    settings = _settings(tol=0.0)
+    for _ in range(3):
+        stopper.update(np.zeros(1), 2.0, None, settings)
+        assert stopper.no_improvement_count == 0
