@@ -24,11 +24,13 @@ from sk_scratchnet._optimizers import SGD, Adam
 from sk_scratchnet._training import (
     EarlyStopping,
     SolverSettings,
+    StochasticState,
     TrainingData,
     ValidationMonitor,
     batch_size_for,
     check_finite,
     fit_lbfgs,
+    fit_stochastic,
     make_optimizer,
     make_schedule,
     split_validation,
@@ -501,3 +503,51 @@ def test_an_equal_training_loss_is_progress_at_zero_tol():
     for _ in range(3):
         stopper.update(np.zeros(1), 2.0, None, settings)
         assert stopper.no_improvement_count == 0
+
+
+def _fit_stochastic(dropout=(), seed=0, dtype=np.float64, **params):
+    params = {"solver": "sgd", "max_iter": 3, "batch_size": 16, **params}
+    settings = _settings(**params)
+    net, data = _network(dtype), _data(dtype)
+    state = StochasticState(
+        make_optimizer(settings, net.theta.size, dtype),
+        make_schedule(settings),
+        EarlyStopping(settings.early_stopping, net.theta),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        history = fit_stochastic(
+            net,
+            data,
+            settings,
+            state,
+            np.random.RandomState(seed),
+            dropout=dropout,
+            reporter=_Recorder(),
+        )
+    return net, history, state
+
+
+def test_stochastic_runs_every_epoch_unless_incremental():
+    _, history, _ = _fit_stochastic()
+    assert history.n_iter == 3 and len(history.losses) == 3
+    assert history.n_samples_seen == 3 * 40
+
+
+def test_invscaling_counts_samples_from_zero_by_default():
+    _, _, state = _fit_stochastic(
+        max_iter=1, learning_rate="invscaling", learning_rate_init=0.5, power_t=0.5
+    )
+    assert state.optimizer.learning_rate == pytest.approx(0.5 / 41**0.5, rel=1e-15)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_dropout_changes_training_reproducibly(shuffle):
+    plain, _, _ = _fit_stochastic(shuffle=shuffle)
+    dropped, _, _ = _fit_stochastic(dropout=(0.5,), shuffle=shuffle)
+    again, _, _ = _fit_stochastic(dropout=(0.5,), shuffle=shuffle)
+    assert not np.allclose(plain.theta, dropped.theta)
+    assert_array_equal(dropped.theta, again.theta)
+    # A zero rate is no dropout at all, draws included.
+    zero, _, _ = _fit_stochastic(dropout=(0.0,), shuffle=shuffle)
+    assert_array_equal(zero.theta, plain.theta)
