@@ -505,7 +505,7 @@ def test_an_equal_training_loss_is_progress_at_zero_tol():
         assert stopper.no_improvement_count == 0
 
 
-def _fit_stochastic(dropout=(), seed=0, dtype=np.float64, **params):
+def _fit_stochastic(dropout=(), seed=0, dtype=np.float64, reporter=None, **params):
     params = {"solver": "sgd", "max_iter": 3, "batch_size": 16, **params}
     settings = _settings(**params)
     net, data = _network(dtype), _data(dtype)
@@ -523,14 +523,17 @@ def _fit_stochastic(dropout=(), seed=0, dtype=np.float64, **params):
             state,
             np.random.RandomState(seed),
             dropout=dropout,
-            reporter=_Recorder(),
+            reporter=_Recorder() if reporter is None else reporter,
         )
     return net, history, state
 
 
 def test_stochastic_runs_every_epoch_unless_incremental():
-    _, history, _ = _fit_stochastic()
+    reporter = _Recorder()
+    _, history, _ = _fit_stochastic(reporter=reporter)
     assert history.n_iter == 3 and len(history.losses) == 3
+    expected = [("begin", 0), ("end", 1), ("begin", 1), ("end", 2), ("begin", 2)]
+    assert reporter.calls == [*expected, ("end", 3), ("fit_end",)]
     assert history.n_samples_seen == 3 * 40
 
 
