@@ -212,13 +212,20 @@ def test_check_finite_names_the_epoch_and_the_learning_rate():
 
 
 def test_batch_size_auto_caps_at_200_and_large_sizes_are_clipped_with_a_warning():
-    assert batch_size_for(_settings(), 150) == 150
-    assert batch_size_for(_settings(), 201) == 200
-    assert batch_size_for(_settings(batch_size=10), 10) == 10
-    assert batch_size_for(_settings(batch_size=1), 10) == 1
-    with pytest.warns(UserWarning, match="^Got `batch_size` less than 1 or larger"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert batch_size_for(_settings(), 150) == 150
+        assert batch_size_for(_settings(), 201) == 200
+        assert batch_size_for(_settings(batch_size=10), 10) == 10
+        assert batch_size_for(_settings(batch_size=1), 10) == 1
+        assert batch_size_for(_settings(batch_size=0), 10) == 1
+    with pytest.warns(UserWarning) as record:
         size = batch_size_for(_settings(batch_size=11), 10)
     assert size == 10 and isinstance(size, int)
+    assert [str(w.message) for w in record] == [
+        "Got `batch_size` less than 1 or larger than sample size. It is going to "
+        "be clipped"
+    ]
 
 
 def test_optimizer_and_schedule_take_the_settings():
@@ -232,12 +239,12 @@ def test_optimizer_and_schedule_take_the_settings():
     settings = _settings(
         solver="adam", learning_rate_init=0.2, beta_1=0.6, beta_2=0.8, epsilon=1e-5
     )
-    adam = make_optimizer(settings, 4, np.float64)
+    adam = make_optimizer(settings, 4, np.float32)
     assert isinstance(adam, Adam)
     assert (adam.learning_rate, adam.beta_1, adam.beta_2, adam.epsilon) == (
         0.2, 0.6, 0.8, 1e-5,
     )  # fmt: skip
-    assert adam.m.shape == (4,) and adam.m.dtype == np.float64
+    assert adam.m.shape == (4,) and adam.m.dtype == np.float32
     schedule = make_schedule(
         _settings(
             learning_rate="invscaling", learning_rate_init=0.4, power_t=0.3, max_iter=9
@@ -554,3 +561,13 @@ def test_dropout_changes_training_reproducibly(shuffle):
     # A zero rate is no dropout at all, draws included.
     zero, _, _ = _fit_stochastic(dropout=(0.0,), shuffle=shuffle)
     assert_array_equal(zero.theta, plain.theta)
+
+
+def test_lbfgs_on_non_finite_data_warns_and_raises_the_divergence_error():
+    net, data = _network(), _data()
+    X = data.X.copy()
+    X[0, 0] = np.inf
+    settings = _settings(solver="lbfgs", learning_rate_init=0.125)
+    with np.errstate(all="ignore"), pytest.warns(ConvergenceWarning, match="status=2"):
+        with pytest.raises(ValueError, match=r"after 0 epoch\(s\).*\(now 0\.125\)"):
+            fit_lbfgs(net, TrainingData(X, data.Y), settings, _Recorder())
