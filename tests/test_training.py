@@ -19,6 +19,7 @@ from sk_scratchnet._network import (
     Workspace,
     init_params,
     loss_and_gradient,
+    predict_score,
 )
 from sk_scratchnet._optimizers import SGD, Adam
 from sk_scratchnet._training import (
@@ -573,3 +574,62 @@ def test_lbfgs_on_non_finite_data_warns_and_raises_the_divergence_error():
     with np.errstate(all="ignore"), pytest.warns(ConvergenceWarning, match="status=2"):
         with pytest.raises(ValueError, match=r"after 0 epoch\(s\).*\(now 0\.125\)"):
             fit_lbfgs(net, TrainingData(X, data.Y), settings, _Recorder())
+
+
+def _fit_with_monitor(reporter=None, **params):
+    settings = _settings(**{"solver": "sgd", "batch_size": 16, **params})
+    net, data = _network(), _data()
+    val = _data(seed=1, n=20)
+
+    def raw_scores(X):
+        return predict_score(X, *net.views(), net.activations)
+
+    def accuracy(score):
+        return np.mean(score.argmax(axis=1) == val.Y.argmax(axis=1))
+
+    monitor = ValidationMonitor(val.X, val.Y, None, raw_scores, accuracy)
+    state = StochasticState(
+        make_optimizer(settings, net.theta.size, np.float64),
+        make_schedule(settings),
+        EarlyStopping(settings.early_stopping, net.theta),
+    )
+    reporter = _Recorder() if reporter is None else reporter
+    history = fit_stochastic(
+        net, data, settings, state, np.random.RandomState(0), monitor=monitor,
+        reporter=reporter,
+    )  # fmt: skip
+    return net, history, state
+
+
+def test_stochastic_verbose_prints_losses_scores_and_why_it_stopped(capsys):
+    _, history, _ = _fit_with_monitor(
+        verbose=True, early_stopping=True, n_iter_no_change=1, tol=1e3
+    )
+    assert history.n_iter == 3  # the first epoch improves on -inf
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"Iteration 1, loss = \d\.\d{8}", lines[0])
+    assert lines[1] == f"Validation score: {history.validation_scores[0]:f}"
+    assert lines[-1] == (
+        "Validation score did not improve more than tol=1000.000000 for 1 "
+        "consecutive epochs. Stopping."
+    )
+
+
+def test_stochastic_verbose_names_the_training_loss_without_validation(capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _fit_stochastic(verbose=True, n_iter_no_change=1, tol=1e3, max_iter=5)
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "Training loss did not improve more than tol=1000.000000 for 1 "
+        "consecutive epochs. Stopping."
+    )
+
+
+def test_a_callback_stop_still_restores_the_best_weights():
+    reporter = _Recorder(stop_at=3)
+    net, history, state = _fit_with_monitor(
+        reporter=reporter, early_stopping=True, max_iter=10
+    )
+    assert history.n_iter == 3
+    assert reporter.calls[-1] == ("fit_end",)
+    assert_array_equal(net.theta, state.stopper.best_theta)
