@@ -633,3 +633,41 @@ def test_a_callback_stop_still_restores_the_best_weights():
     assert history.n_iter == 3
     assert reporter.calls[-1] == ("fit_end",)
     assert_array_equal(net.theta, state.stopper.best_theta)
+
+
+def test_stochastic_warns_when_max_iter_is_reached():
+    settings = _settings(solver="sgd", max_iter=2, batch_size=16)
+    net, data = _network(), _data()
+    state = StochasticState(
+        make_optimizer(settings, net.theta.size, np.float64),
+        make_schedule(settings),
+        EarlyStopping(False, net.theta),
+    )
+    rng = np.random.RandomState(0)
+    with pytest.warns(ConvergenceWarning) as record:
+        fit_stochastic(net, data, settings, state, rng, reporter=_Recorder())
+    assert [str(w.message) for w in record] == [
+        "Stochastic Optimizer: Maximum iterations (2) reached and the optimization "
+        "hasn't converged yet."
+    ]
+
+
+def test_stochastic_interrupted_after_diverging_names_the_epoch_and_rate():
+    settings = _settings(
+        solver="sgd", max_iter=5, batch_size=16, learning_rate_init=0.375
+    )
+    net, data = _network(), _data()
+    state = StochasticState(
+        make_optimizer(settings, net.theta.size, np.float64),
+        make_schedule(settings),
+        EarlyStopping(False, net.theta),
+    )
+
+    def diverge():
+        net.theta[0] = np.inf
+
+    reporter = _Recorder(interrupt_at=2, on_interrupt=diverge)
+    rng = np.random.RandomState(0)
+    with pytest.warns(UserWarning, match=r"^Training interrupted by user\.$"):
+        with pytest.raises(ValueError, match=r"after 2 epoch\(s\).*\(now 0\.375\)"):
+            fit_stochastic(net, data, settings, state, rng, reporter=reporter)
