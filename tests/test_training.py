@@ -671,3 +671,23 @@ def test_stochastic_interrupted_after_diverging_names_the_epoch_and_rate():
     with pytest.warns(UserWarning, match=r"^Training interrupted by user\.$"):
         with pytest.raises(ValueError, match=r"after 2 epoch\(s\).*\(now 0\.375\)"):
             fit_stochastic(net, data, settings, state, rng, reporter=reporter)
+
+
+def test_stochastic_on_non_finite_data_raises_after_the_first_epoch():
+    settings = _settings(
+        solver="sgd", max_iter=5, batch_size=16, learning_rate_init=0.375
+    )
+    net, data = _network(), _data()
+    X = data.X.copy()
+    X[0, 0] = np.inf
+    state = StochasticState(
+        make_optimizer(settings, net.theta.size, np.float64),
+        make_schedule(settings),
+        EarlyStopping(False, net.theta),
+    )
+    rng = np.random.RandomState(0)
+    with np.errstate(all="ignore"):
+        with pytest.raises(ValueError, match=r"after 1 epoch\(s\).*\(now 0\.375\)"):
+            fit_stochastic(
+                net, TrainingData(X, data.Y), settings, state, rng, reporter=_Recorder()
+            )
