@@ -12,8 +12,12 @@ from sk_scratchnet._losses import (
     log_softmax,
     logistic,
     logistic_cross_entropy,
+    logistic_log_proba,
+    logistic_proba,
     softmax,
     softmax_cross_entropy,
+    softmax_log_proba,
+    softmax_proba,
 )
 
 # The two classification heads, by the output activation the tests are written in.
@@ -385,3 +389,88 @@ def test_log_proba_clip_bounds_are_exact(dtype):
     assert np.all(np.exp(log_p) < 1)
     proba = output_proba(score, "logistic")
     assert_array_equal(proba[0], [1 - info.epsneg, 1 - info.epsneg, info.tiny])
+
+
+# ------------------------------------------------------------- regression losses
+def _naive_regression_loss(score, Y, loss):
+    """Per-row half squared error / Poisson deviance from the textbook formulas."""
+    if loss == "squared_error":
+        return 0.5 * ((score - Y) ** 2).sum(axis=1)
+    mu = np.exp(score)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y_log_y_over_mu = np.where(Y > 0, Y * np.log(Y / mu), 0.0)
+    return (y_log_y_over_mu - Y + mu).sum(axis=1)
+
+
+def _regression_problem(seed, n=6, k=2):
+    rng = np.random.default_rng(seed)
+    score = rng.normal(size=(n, k))
+    Y = rng.poisson(2.0, size=(n, k)).astype(float)
+    Y[0, 0] = 0.0  # 0 log 0 = 0
+    return score, Y, rng
+
+
+@pytest.mark.parametrize("kind", ["mean", "weights"])
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_regression_loss_and_dscore_match_textbook_formulas(loss, kind):
+    score, Y, rng = _regression_problem(0)
+    row_scale = _row_scale(rng, kind, len(score))
+    before = score.copy()
+    dscore = np.full_like(score, np.nan)
+    value = HEADS[loss].loss_and_dscore(score, Y, row_scale, dscore)
+    per_row = _naive_regression_loss(score, Y, loss)
+    assert_allclose(value, np.sum(row_scale * per_row), rtol=1e-12)
+    prediction = score if loss == "squared_error" else np.exp(score)
+    assert_allclose(dscore, (prediction - Y) * np.reshape(row_scale, (-1, 1)))
+    assert_array_equal(score, before)
+    assert isinstance(value, float)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_regression_gradient_matches_central_difference(loss):
+    score, Y, rng = _regression_problem(1, n=4, k=3)
+    row_scale = _row_scale(rng, "weights", len(score))
+    head = HEADS[loss]
+    dscore = np.empty_like(score)
+    head.loss_and_dscore(score, Y, row_scale, dscore)
+    eps = 1e-6
+    numeric = np.empty_like(score)
+    for idx in np.ndindex(score.shape):
+        plus, minus = score.copy(), score.copy()
+        plus[idx] += eps
+        minus[idx] -= eps
+        numeric[idx] = (
+            head.loss_value(plus, Y, row_scale) - head.loss_value(minus, Y, row_scale)
+        ) / (2 * eps)
+    assert_allclose(dscore, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_poisson_deviance_is_zero_at_the_truth_and_finite_where_mu_underflows():
+    Y = np.array([[0.0, 1.0, 3.0]])
+    dscore = np.empty_like(Y)
+    with np.errstate(divide="ignore"):
+        score = np.log(Y)  # mu == Y exactly, -inf where Y is 0
+    score[0, 0] = -800.0  # exp underflows to 0
+    assert HEADS["poisson"].loss_and_dscore(score, Y, 1.0, dscore) == pytest.approx(
+        0.0, abs=1e-15
+    )
+    assert_allclose(dscore, 0.0, atol=1e-15)
+
+
+# ---------------------------------------------------------- prediction functions
+PREDICTION_FUNCTIONS = (
+    softmax_proba,
+    softmax_log_proba,
+    logistic_proba,
+    logistic_log_proba,
+)
+
+
+def test_prediction_functions_write_into_a_fresh_array_and_keep_the_score():
+    score = np.random.default_rng(4).normal(size=(5, 3))
+    before = score.copy()
+    for function in PREDICTION_FUNCTIONS:
+        result = function(score)
+        assert result is not score
+        assert result.shape == score.shape
+    assert_array_equal(score, before)
