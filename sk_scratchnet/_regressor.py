@@ -179,9 +179,9 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
     With several outputs the reported loss is the objective whose gradient is
     followed (summed over the outputs); ``MLPRegressor`` reports the squared error
     averaged over the outputs while following the gradient of the sum
-    (scikit-learn issue #8349), so its ``loss_curve_`` is ours divided by
-    ``n_outputs_``.  Sample weights are defined as for the classifier: a weight
-    is a number of repetitions.
+    (scikit-learn issue #8349), so without penalty (``alpha=0``) its
+    ``loss_curve_`` is ours divided by ``n_outputs_``.  Sample weights are
+    defined as for the classifier: a weight is a number of repetitions.
 
     References
     ----------
@@ -401,10 +401,7 @@ default=None
 
     def _validation_metric(self, y_val, w_val):
         def r2(score):
-            # The exp link works in place, and the validation loss is computed
-            # from the same raw scores after this metric: predict on a copy.
-            prediction = self._predictions(score.copy())
-            return r2_score(y_val, prediction, sample_weight=w_val)
+            return r2_score(y_val, self._predictions(score), sample_weight=w_val)
 
         return r2
 

@@ -171,7 +171,7 @@ class ValidationMonitor:
         ``raw_scores(X)`` gives the network's current raw output (Eq. 2).
     metric : callable
         ``metric(score)`` gives the validation score of those raw outputs (higher
-        is better), e.g. accuracy or R².
+        is better), e.g. accuracy or R²; it may overwrite ``score``.
     """
 
     def __init__(self, X, Y, weights, raw_scores, metric):
@@ -183,8 +183,10 @@ class ValidationMonitor:
     def evaluate(self, net: Network) -> tuple[float, float]:
         """``(score, loss)`` of the network on the validation rows."""
         score = self.raw_scores(self.X)
-        metric = float(self.metric(score))
-        return metric, net.head.loss_value(score, self.Y, self.row_scale)
+        # The loss first: it only reads the scores, while a link (the metric's
+        # prediction) may transform them in place.
+        loss = net.head.loss_value(score, self.Y, self.row_scale)
+        return float(self.metric(score)), loss
 
 
 def split_validation(X, weights, groups, fraction, rng, min_distinct=1):
