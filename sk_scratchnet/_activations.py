@@ -8,7 +8,9 @@ output ``a`` so that the forward pass need not keep ``z``; ``gelu`` is the one
 that needs the pre-activation and says so with ``needs_preactivation``.
 
 All functions take a ``scratch`` buffer of the same shape so that the backward
-rules allocate nothing (see the end of "How it works" in the user guide).
+rules allocate nothing (see the end of "How it works" in the user guide).  They
+call NumPy's functions through ``ops_for(z)`` (:mod:`sk_scratchnet._namespace`),
+so the same lines run on PyTorch, CuPy or array-api-strict arrays.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import erf, expit
+
+from sk_scratchnet._namespace import ops_for
 
 LEAKY_RELU_SLOPE = 0.01
 ELU_ALPHA = 1.0
@@ -56,24 +59,28 @@ def _identity_backward(z, a, delta, scratch):
 
 def _relu(z, scratch):
     """Eq. 1: h = max(0, z), in place."""
-    np.maximum(z, 0, out=z)
+    ops = ops_for(z)
+    ops.maximum(z, 0, out=z)
 
 
 def _relu_backward(z, a, delta, scratch):
     """Eq. 8: dr = dh * 1(h > 0), without aliasing ``dh`` through a mask index."""
-    np.greater(a, 0, out=scratch)
+    ops = ops_for(delta)
+    ops.greater(a, 0, out=scratch)
     delta *= scratch
 
 
 def _tanh(z, scratch):
     """f(z) = tanh(z), in place."""
-    np.tanh(z, out=z)
+    ops = ops_for(z)
+    ops.tanh(z, out=z)
 
 
 def _tanh_backward(z, a, delta, scratch):
     """f'(z) = 1 - tanh(z)^2 = 1 - a^2."""
-    np.multiply(a, a, out=scratch)
-    np.subtract(1, scratch, out=scratch)
+    ops = ops_for(delta)
+    ops.multiply(a, a, out=scratch)
+    ops.subtract(1, scratch, out=scratch)
     delta *= scratch
 
 
@@ -84,7 +91,8 @@ def logistic_inplace(z):
     probabilities to exactly 0 before they underflow, unlike ``1 / (1 + exp(-z))``
     or the ``tanh`` form.
     """
-    expit(z, out=z)
+    ops = ops_for(z)
+    ops.expit(z, out=z)
 
 
 def _logistic(z, scratch):
@@ -94,20 +102,23 @@ def _logistic(z, scratch):
 
 def _logistic_backward(z, a, delta, scratch):
     """f'(z) = a (1 - a)."""
-    np.subtract(1, a, out=scratch)
+    ops = ops_for(delta)
+    ops.subtract(1, a, out=scratch)
     scratch *= a
     delta *= scratch
 
 
 def _leaky_relu(z, scratch):
     """f(z) = max(z, s z) with slope s = 0.01 < 1."""
-    np.multiply(z, LEAKY_RELU_SLOPE, out=scratch)
-    np.maximum(z, scratch, out=z)
+    ops = ops_for(z)
+    ops.multiply(z, LEAKY_RELU_SLOPE, out=scratch)
+    ops.maximum(z, scratch, out=z)
 
 
 def _leaky_relu_backward(z, a, delta, scratch):
     """f'(z) = 1 where a > 0, else the slope s."""
-    np.greater(a, 0, out=scratch)
+    ops = ops_for(delta)
+    ops.greater(a, 0, out=scratch)
     scratch *= 1 - LEAKY_RELU_SLOPE
     scratch += LEAKY_RELU_SLOPE
     delta *= scratch
@@ -115,31 +126,35 @@ def _leaky_relu_backward(z, a, delta, scratch):
 
 def _elu(z, scratch):
     """f(z) = z for z > 0, alpha (exp(z) - 1) otherwise (alpha = 1)."""
+    ops = ops_for(z)
     # expm1 of min(z, 0) never overflows and is exact near 0.
-    np.minimum(z, 0, out=scratch)
-    np.expm1(scratch, out=scratch)
+    ops.minimum(z, 0, out=scratch)
+    ops.expm1(scratch, out=scratch)
     scratch *= ELU_ALPHA
-    np.maximum(z, 0, out=z)
+    ops.maximum(z, 0, out=z)
     z += scratch
 
 
 def _elu_backward(z, a, delta, scratch):
     """f'(z) = 1 for z > 0, else alpha exp(z) = a + alpha; i.e. min(a, 0) + alpha."""
-    np.minimum(a, 0, out=scratch)
+    ops = ops_for(delta)
+    ops.minimum(a, 0, out=scratch)
     scratch += ELU_ALPHA
     delta *= scratch
 
 
 def _softplus(z, scratch):
     """f(z) = log(1 + exp(z)), via ``logaddexp`` so that large z do not overflow."""
-    np.logaddexp(0, z, out=z)
+    ops = ops_for(z)
+    ops.logaddexp(0, z, out=z)
 
 
 def _softplus_backward(z, a, delta, scratch):
     """f'(z) = sigma(z) = 1 - exp(-a), written in terms of the output a."""
-    np.negative(a, out=scratch)
-    np.expm1(scratch, out=scratch)
-    np.negative(scratch, out=scratch)
+    ops = ops_for(delta)
+    ops.negative(a, out=scratch)
+    ops.expm1(scratch, out=scratch)
+    ops.negative(scratch, out=scratch)
     delta *= scratch
 
 
@@ -152,8 +167,9 @@ _GELU_CLIP = 40.0
 
 def _gelu(z, scratch):
     """f(z) = z Phi(z) = z (1 + erf(z / sqrt 2)) / 2 (the exact form)."""
-    np.multiply(z, _SQRT_HALF, out=scratch)
-    erf(scratch, out=scratch)
+    ops = ops_for(z)
+    ops.multiply(z, _SQRT_HALF, out=scratch)
+    ops.erf(scratch, out=scratch)
     scratch += 1
     scratch *= 0.5
     z *= scratch
@@ -161,16 +177,17 @@ def _gelu(z, scratch):
 
 def _gelu_backward(z, a, delta, scratch):
     """f'(z) = Phi(z) + z phi(z); needs the pre-activation z."""
+    ops = ops_for(delta)
     # delta * Phi(z) first (Phi(z) = a / z would divide by zero), then add
     # delta * z phi(z); both terms reuse the one scratch buffer.
-    np.multiply(z, _SQRT_HALF, out=scratch)
-    erf(scratch, out=scratch)
+    ops.multiply(z, _SQRT_HALF, out=scratch)
+    ops.erf(scratch, out=scratch)
     scratch += 1
     scratch *= 0.5
-    phi_term = np.clip(z, -_GELU_CLIP, _GELU_CLIP)
-    np.multiply(phi_term, phi_term, out=phi_term)
+    phi_term = ops.clip(z, -_GELU_CLIP, _GELU_CLIP)
+    ops.multiply(phi_term, phi_term, out=phi_term)
     phi_term *= -0.5
-    np.exp(phi_term, out=phi_term)
+    ops.exp(phi_term, out=phi_term)
     phi_term *= _INV_SQRT_2PI
     phi_term *= z
     scratch += phi_term

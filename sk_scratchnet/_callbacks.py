@@ -9,6 +9,8 @@ On an older scikit-learn the hooks are no-ops and ``set_callbacks`` is absent.
 
 from __future__ import annotations
 
+from sk_scratchnet._namespace import ops_for
+
 try:  # scikit-learn >= 1.9 (experimental API)
     from sklearn.callback import CallbackSupportMixin, with_callbacks
 except ImportError:  # pragma: no cover - exercised only on scikit-learn < 1.9
@@ -80,8 +82,8 @@ class FitReporter:
     def _snapshot(self):
         est = self.estimator
         return {
-            "coefs_": [c.copy() for c in est.coefs_],
-            "intercepts_": [b.copy() for b in est.intercepts_],
+            "coefs_": [ops_for(c).copy(c) for c in est.coefs_],
+            "intercepts_": [ops_for(b).copy(b) for b in est.intercepts_],
             "n_iter_": self.n_iter,
         }
 

@@ -35,6 +35,7 @@ from sk_scratchnet._losses import (
     softmax_proba,
     squared_error,
 )
+from sk_scratchnet._namespace import ops_for
 
 
 def _identity(score: np.ndarray) -> np.ndarray:
@@ -42,7 +43,7 @@ def _identity(score: np.ndarray) -> np.ndarray:
 
 
 def _exp(score: np.ndarray) -> np.ndarray:
-    return np.exp(score, out=score)
+    return ops_for(score).exp(score, out=score)
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ class Head:
 
     def loss_value(self, score: np.ndarray, Y: np.ndarray, row_scale) -> float:
         """Return the loss alone (validation curves); ``score`` is not modified."""
-        return self.loss_and_dscore(score, Y, row_scale, np.empty_like(score))
+        scratch = ops_for(score).empty_like(score)
+        return self.loss_and_dscore(score, Y, row_scale, scratch)
 
 
 HEADS: dict[str, Head] = {

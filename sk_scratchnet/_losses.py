@@ -7,6 +7,9 @@ divided by :math:`n` (Eq. 5).  Binary and multilabel problems use one logistic
 unit per output, :math:`p = \sigma(\mathrm{score})`, with the binary cross-entropy;
 the canonical link gives the same gradient :math:`p - y`.
 
+The functions call NumPy through ``ops_for(score)``
+(:mod:`sk_scratchnet._namespace`), so they also run on other array libraries.
+
 Two numerical habits the seed omits:
 
 * softmax subtracts each row's maximum before ``exp`` (it overflows otherwise);
@@ -28,9 +31,9 @@ definition), and returns :math:`\sum_i \mathrm{row\_scale}_i \, L_i`.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import xlogy
 
 from sk_scratchnet._activations import logistic_inplace
+from sk_scratchnet._namespace import ops_for
 
 
 def _scale_rows(a: np.ndarray, row_scale) -> None:
@@ -43,7 +46,7 @@ def _scale_rows(a: np.ndarray, row_scale) -> None:
 
 def _weighted_sum(per_row: np.ndarray, row_scale) -> float:
     if getattr(row_scale, "ndim", 0) == 0:
-        return float(per_row.sum()) * float(row_scale)
+        return float(ops_for(per_row).sum(per_row)) * float(row_scale)
     return float(per_row @ row_scale)
 
 
@@ -60,33 +63,36 @@ def softmax(score: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     -------
     proba : ndarray of shape (n_samples, n_classes)
     """
-    out = np.empty_like(score) if out is None else out
-    np.subtract(score, score.max(axis=1, keepdims=True), out=out)
-    np.exp(out, out=out)
-    out /= out.sum(axis=1, keepdims=True)
+    ops = ops_for(score)
+    out = ops.empty_like(score) if out is None else out
+    ops.subtract(score, ops.max(score, axis=1, keepdims=True), out=out)
+    ops.exp(out, out=out)
+    out /= ops.sum(out, axis=1, keepdims=True)
     return out
 
 
 def log_softmax(score: np.ndarray) -> np.ndarray:
     """Log of Eq. 3, ``z - max(z) - log(sum(exp(z - max(z))))``: always finite."""
-    shifted = score - score.max(axis=1, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    ops = ops_for(score)
+    shifted = score - ops.max(score, axis=1, keepdims=True)
+    shifted -= ops.log(ops.sum(ops.exp(shifted), axis=1, keepdims=True))
     return shifted
 
 
 def logistic(score: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Element-wise logistic sigmoid, computed without overflow."""
+    ops = ops_for(score)
     if out is None:
-        out = score.copy()
+        out = ops.copy(score)
     elif out is not score:
-        np.copyto(out, score)
+        ops.copyto(out, score)
     logistic_inplace(out)
     return out
 
 
 def log_logistic(score: np.ndarray) -> np.ndarray:
     """``log(sigma(z)) = -log(1 + exp(-z))``, finite for any z."""
-    return -np.logaddexp(0, -score)
+    return -ops_for(score).logaddexp(0, -score)
 
 
 def softmax_proba(score: np.ndarray) -> np.ndarray:
@@ -95,8 +101,9 @@ def softmax_proba(score: np.ndarray) -> np.ndarray:
     Equal to ``exp(softmax_log_proba(score))`` up to rounding, computed directly
     because it is the hot path of predict.
     """
+    ops = ops_for(score)
     proba = softmax(score)
-    return np.maximum(proba, np.finfo(proba.dtype).tiny, out=proba)
+    return ops.maximum(proba, ops.finfo(proba.dtype).tiny, out=proba)
 
 
 def softmax_log_proba(score: np.ndarray) -> np.ndarray:
@@ -105,23 +112,32 @@ def softmax_log_proba(score: np.ndarray) -> np.ndarray:
     ``exp`` of it is a probability inside (0, 1] with full precision, so
     ``log(softmax_proba)`` equals it up to rounding, even for extreme scores.
     """
+    ops = ops_for(score)
     log_proba = log_softmax(score)
-    tiny = np.finfo(log_proba.dtype).tiny
-    return np.clip(log_proba, np.log(tiny), 0.0, out=log_proba)
+    tiny = ops.finfo(log_proba.dtype).tiny
+    return ops.clip(log_proba, np.log(tiny), 0.0, out=log_proba)
 
 
 def logistic_proba(score: np.ndarray) -> np.ndarray:
     """Sigmoid for prediction, clipped to ``[tiny, 1 - eps / 2]`` of the dtype."""
-    info = np.finfo(score.dtype)
+    ops = ops_for(score)
+    tiny, epsneg = _tiny_epsneg(ops, score.dtype)
     proba = logistic(score)
-    return np.clip(proba, info.tiny, 1 - info.epsneg, out=proba)
+    return ops.clip(proba, tiny, 1 - epsneg, out=proba)
 
 
 def logistic_log_proba(score: np.ndarray) -> np.ndarray:
     """Log-sigmoid clipped like :func:`logistic_proba`: finite for any score."""
+    ops = ops_for(score)
     log_proba = log_logistic(score)
-    info = np.finfo(log_proba.dtype)
-    return np.clip(log_proba, np.log(info.tiny), np.log1p(-info.epsneg), out=log_proba)
+    tiny, epsneg = _tiny_epsneg(ops, log_proba.dtype)
+    return ops.clip(log_proba, np.log(tiny), np.log1p(-epsneg), out=log_proba)
+
+
+def _tiny_epsneg(ops, dtype):
+    """``tiny`` and ``epsneg = eps / 2`` of a float dtype of any namespace."""
+    info = ops.finfo(dtype)
+    return info.tiny, getattr(info, "epsneg", info.eps / 2)
 
 
 def softmax_cross_entropy(
@@ -145,15 +161,16 @@ def softmax_cross_entropy(
     loss : float
         :math:`\sum_i \mathrm{row\_scale}_i (\log \sum_j e^{z_{ij}} - z_{i y_i})`.
     """
+    ops = ops_for(score)
     # Shift by the row max (Eq. 3 would overflow otherwise); the shift cancels in
     # both the probabilities and the log-softmax.
-    np.subtract(score, score.max(axis=1, keepdims=True), out=dscore)
-    true_score = np.einsum("ij,ij->i", dscore, Y)
-    np.exp(dscore, out=dscore)
-    normaliser = dscore.sum(axis=1)
+    ops.subtract(score, ops.max(score, axis=1, keepdims=True), out=dscore)
+    true_score = ops.row_dot(dscore, Y)
+    ops.exp(dscore, out=dscore)
+    normaliser = ops.sum(dscore, axis=1)
     dscore /= normaliser[:, None]
     # Eq. 4 through the log-softmax: -log p_true = log(sum exp) - z_true.
-    per_row = np.log(normaliser)
+    per_row = ops.log(normaliser)
     per_row -= true_score
     # Eq. 5: the canonical link makes the Jacobian collapse to p - onehot(y).
     dscore -= Y
@@ -170,8 +187,9 @@ def logistic_cross_entropy(
     :math:`-y \log\sigma(z) - (1 - y) \log(1 - \sigma(z))` written so that it is
     finite for any score; ``dscore = (sigma(score) - Y) * row_scale``.
     """
-    per_row = np.logaddexp(0, score).sum(axis=1)
-    per_row -= np.einsum("ij,ij->i", score, Y)
+    ops = ops_for(score)
+    per_row = ops.sum(ops.logaddexp(0, score), axis=1)
+    per_row -= ops.row_dot(score, Y)
     logistic(score, out=dscore)
     dscore -= Y
     _scale_rows(dscore, row_scale)
@@ -187,8 +205,9 @@ def squared_error(
     outputs (so that the loss is the objective whose gradient is taken: see
     scikit-learn issue #8349), and ``dscore = (score - Y) * row_scale``.
     """
-    np.subtract(score, Y, out=dscore)
-    per_row = np.einsum("ij,ij->i", dscore, dscore)
+    ops = ops_for(score)
+    ops.subtract(score, Y, out=dscore)
+    per_row = ops.row_dot(dscore, dscore)
     per_row *= 0.5
     _scale_rows(dscore, row_scale)
     return _weighted_sum(per_row, row_scale)
@@ -205,10 +224,11 @@ def poisson_deviance(
     without the ratio, so it stays finite where :math:`\mu` underflows; the
     log link is canonical: ``dscore = (exp(score) - Y) * row_scale``.
     """
-    np.exp(score, out=dscore)
-    per_row = dscore.sum(axis=1)
-    per_row -= np.einsum("ij,ij->i", Y, score)
-    per_row += (xlogy(Y, Y) - Y).sum(axis=1)
+    ops = ops_for(score)
+    ops.exp(score, out=dscore)
+    per_row = ops.sum(dscore, axis=1)
+    per_row -= ops.row_dot(Y, score)
+    per_row += ops.sum(ops.xlogy(Y, Y) - Y, axis=1)
     dscore -= Y
     _scale_rows(dscore, row_scale)
     return _weighted_sum(per_row, row_scale)

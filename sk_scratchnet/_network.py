@@ -1,6 +1,8 @@
 r"""The network itself: parameters, forward pass, backward pass.
 
-Plain NumPy over lists of weight arrays; no scikit-learn and no estimator state.
+NumPy-style calls over lists of weight arrays (through the ``ops`` of
+:mod:`sk_scratchnet._namespace`, so any array API namespace runs the same lines);
+no scikit-learn and no estimator state.
 The seed's two-layer equations generalise layer by layer (``L`` layers, hidden
 activation :math:`f_l`, input :math:`a_0 = X`):
 
@@ -38,6 +40,7 @@ from scipy import sparse
 
 from sk_scratchnet._activations import Activation
 from sk_scratchnet._heads import Head
+from sk_scratchnet._namespace import NUMPY_OPS, from_host, ops_for
 from sk_scratchnet._rowhash import keyed_uniform
 
 _L2_BLOCK = 1 << 16
@@ -62,6 +65,7 @@ class ParamLayout:
         sizes = [fan_in * fan_out for fan_in, fan_out in self.coef_shapes]
         sizes += list(self.layer_units[1:])
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        self._bounds = self.offsets.tolist()  # Python ints slice any namespace
         self.n_layers = len(self.coef_shapes)
         self.n_coef = int(self.offsets[self.n_layers])
         self.size = int(self.offsets[-1])
@@ -74,9 +78,10 @@ class ParamLayout:
         for array, cached in self._recent:
             if array is theta:
                 return cached
-        o, k = self.offsets, self.n_layers
+        o, k = self._bounds, self.n_layers
+        reshape = ops_for(theta).reshape
         coefs = [
-            theta[o[i] : o[i + 1]].reshape(shape)
+            reshape(theta[o[i] : o[i + 1]], shape)
             for i, shape in enumerate(self.coef_shapes)
         ]
         intercepts = [theta[o[k + i] : o[k + i + 1]] for i in range(k)]
@@ -84,13 +89,19 @@ class ParamLayout:
         return coefs, intercepts
 
     def pack(self, coefs, intercepts, dtype) -> np.ndarray:
-        """Copy ``coefs`` and ``intercepts`` into a new flat vector of ``dtype``."""
-        theta = np.empty(self.size, dtype=dtype)
+        """Copy ``coefs`` and ``intercepts`` into a new flat vector of ``dtype``.
+
+        The vector is in the namespace and on the device of ``coefs[0]``.
+        """
+        like = coefs[0] if hasattr(coefs[0], "shape") else None
+        ops = NUMPY_OPS if like is None else ops_for(like)
+        theta = ops.empty(self.size, dtype, like)
         dst_coefs, dst_intercepts = self.views(theta)
         for dst, src in zip(dst_coefs + dst_intercepts, list(coefs) + list(intercepts)):
-            if dst.shape != np.shape(src):
+            shape = tuple(getattr(src, "shape", np.shape(src)))
+            if tuple(dst.shape) != shape:
                 raise ValueError(
-                    f"parameter of shape {np.shape(src)} does not fit the layout "
+                    f"parameter of shape {shape} does not fit the layout "
                     f"{self.layer_units}"
                 )
             dst[...] = src
@@ -192,31 +203,37 @@ class Workspace:
     dropout : sequence of float, optional
         Dropout rate per hidden layer; a positive rate allocates a mask buffer and a
         separate buffer for the dropped activation fed to the next layer.
+    like : array, optional
+        An array of the namespace and device to allocate in (``theta``); NumPy
+        when not given.
     """
 
-    def __init__(self, layer_units, max_rows, dtype, activations, dropout=None):
+    def __init__(
+        self, layer_units, max_rows, dtype, activations, dropout=None, *, like=None
+    ):
         units = list(layer_units[1:])
         n_hidden = len(units) - 1
         dropout = [0.0] * n_hidden if dropout is None else list(dropout)
         self.max_rows = int(max_rows)
-        self.dtype = np.dtype(dtype)
-        empty = [np.empty((self.max_rows, u), dtype=dtype) for u in units]
+        self.ops = ops = NUMPY_OPS if like is None else ops_for(like)
+        self.dtype = np.dtype(dtype) if ops is NUMPY_OPS else dtype
+        empty = [ops.empty((self.max_rows, u), dtype, like) for u in units]
         # a_l for l = 1..L (the last one is the raw score of Eq. 2)
         self.outputs = empty
         # delta_l = dL/d(pre-activation of layer l); deltas[-1] is dscore
-        self.deltas = [np.empty_like(a) for a in self.outputs]
-        self.scratch = [np.empty_like(a) for a in self.outputs[:-1]]
+        self.deltas = [ops.empty_like(a) for a in self.outputs]
+        self.scratch = [ops.empty_like(a) for a in self.outputs[:-1]]
         self.preactivations = [
-            np.empty_like(a) if act.needs_preactivation else None
+            ops.empty_like(a) if act.needs_preactivation else None
             for a, act in zip(self.outputs[:-1], activations)
         ]
         self.dropout = dropout
         self.masks = [
-            np.empty_like(a) if rate > 0 else None
+            ops.empty_like(a) if rate > 0 else None
             for a, rate in zip(self.outputs[:-1], dropout)
         ]
         self.dropped = [
-            np.empty_like(a) if rate > 0 else None
+            ops.empty_like(a) if rate > 0 else None
             for a, rate in zip(self.outputs[:-1], dropout)
         ]
         # L2 term of the gradient, a block at a time, allocated on first use
@@ -253,6 +270,7 @@ def forward(
         possibly dropped-out activation after that), followed by the raw output
         score as the last element; views into ``ws``.
     """
+    ops = ws.ops
     n = X.shape[0]
     inputs = [X]
     a_prev = X
@@ -263,12 +281,12 @@ def forward(
         if not isinstance(a_prev, np.ndarray) and sparse.issparse(a_prev):
             a[...] = a_prev @ W
         else:
-            np.matmul(a_prev, W, out=a)
+            ops.matmul(a_prev, W, out=a)
         a += b
         if layer < last:
             act = activations[layer]
             if act.needs_preactivation:
-                np.copyto(ws.preactivations[layer][:n], a)
+                ops.copyto(ws.preactivations[layer][:n], a)
             act.forward(a, ws.scratch[layer][:n])
             if dropout_keys is not None and ws.dropout[layer] > 0:
                 a = _drop(a, layer, ws, dropout_keys)
@@ -282,10 +300,12 @@ def _drop(a, layer, ws, keys):
     n = a.shape[0]
     keep = 1.0 - ws.dropout[layer]
     mask = ws.masks[layer][:n]
-    np.less(keyed_uniform(keys, layer, a.shape[1]), keep, out=mask)
+    # The uniforms are drawn on the host (keyed by row) and moved to the device.
+    uniform = from_host(keyed_uniform(keys, layer, a.shape[1]), like=mask)
+    ws.ops.less(uniform, keep, out=mask)
     mask *= 1.0 / keep
     dropped = ws.dropped[layer][:n]
-    np.multiply(a, mask, out=dropped)
+    ws.ops.multiply(a, mask, out=dropped)
     return dropped
 
 
@@ -319,6 +339,7 @@ def backward(
     dropout : bool, default=False
         Whether the forward pass applied dropout (its masks are in ``ws``).
     """
+    ops = ws.ops
     n = dscore.shape[0]
     delta = dscore
     for layer in range(len(coefs) - 1, -1, -1):
@@ -326,14 +347,13 @@ def backward(
         if not isinstance(a_in, np.ndarray) and sparse.issparse(a_in):
             dcoefs[layer][...] = a_in.T @ delta
         else:
-            np.matmul(a_in.T, delta, out=dcoefs[layer])  # Eq. 6: dW = a.T @ delta
-        # Eq. 6: db = sum(delta); the ufunc's reduce is np.sum without its wrapper
-        np.add.reduce(delta, axis=0, out=dintercepts[layer])
+            ops.matmul(a_in.T, delta, out=dcoefs[layer])  # Eq. 6: dW = a.T @ delta
+        ops.column_sums(delta, out=dintercepts[layer])  # Eq. 6: db = sum(delta)
         if layer == 0:
             break
         prev = layer - 1
         da = ws.deltas[prev][:n]
-        np.matmul(delta, coefs[layer].T, out=da)  # Eq. 7: dh = dscore @ W.T
+        ops.matmul(delta, coefs[layer].T, out=da)  # Eq. 7: dh = dscore @ W.T
         if dropout and ws.masks[prev] is not None:
             da *= ws.masks[prev][:n]
         z = ws.preactivations[prev]
@@ -402,10 +422,10 @@ def loss_and_gradient(
         dw = grad[: layout.n_coef]
         block = min(w.shape[0], _L2_BLOCK)
         if ws.l2_buffer is None or ws.l2_buffer.shape[0] < block:
-            ws.l2_buffer = np.empty(block, dtype=w.dtype)
+            ws.l2_buffer = ws.ops.empty(block, w.dtype, w)
         for start in range(0, w.shape[0], block):
             part = ws.l2_buffer[: min(block, w.shape[0] - start)]
-            np.multiply(w[start : start + block], l2_scale, out=part)
+            ws.ops.multiply(w[start : start + block], l2_scale, out=part)
             dw[start : start + block] += part
     return loss
 
@@ -429,20 +449,21 @@ def predict_score(
     score : ndarray of shape (n, n_outputs)
         The raw output of the last layer.
     """
+    ops = ops_for(coefs[0])
     a = X
     last = len(coefs) - 1
     for layer, (W, b) in enumerate(zip(coefs, intercepts)):
         a = a @ W
         a += b
         if layer < last:
-            scratch = np.empty_like(a)
+            scratch = ops.empty_like(a)
             activations[layer].forward(a, scratch)
-    return np.asarray(a)
+    return ops.dense(a)
 
 
 def check_finite_output(values: np.ndarray) -> None:
     """Raise a ``ValueError`` a user understands when predictions are not finite."""
-    if not np.isfinite(values).all():
+    if not ops_for(values).all_finite(values):
         raise ValueError(
             "The network's output is not finite for some rows: the input values are "
             "too large for the fitted weights. Scale the features (e.g. with "
@@ -495,6 +516,6 @@ def predict_rows(
             )
             check_finite_output(part)
             if out is None:
-                out = np.empty((n, n_columns), dtype=part.dtype)
+                out = ops_for(part).empty((n, n_columns), part.dtype, part)
             out[start:stop] = part
     return out

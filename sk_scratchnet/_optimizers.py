@@ -3,8 +3,10 @@ r"""Stochastic optimizers and learning-rate schedules over one flat parameter ve
 The seed's update is plain gradient descent, :math:`\theta \leftarrow \theta -
 \eta\, \nabla L` (Eq. 9).  The optimizers below update ``theta`` (and their own
 state) in place from a gradient of the same shape; they allocate nothing per
-step.  Their arithmetic follows ``MLPClassifier``'s so that, from the same start,
-both produce the same weights (to rounding).
+step (NumPy's ``out=`` buffers; other array libraries refill the same buffers,
+see :mod:`sk_scratchnet._namespace`).  Their arithmetic follows
+``MLPClassifier``'s so that, from the same start, both produce the same weights
+(to rounding).
 
 SGD with momentum :math:`\mu` (Eq. 10):
 
@@ -29,6 +31,8 @@ import math
 
 import numpy as np
 
+from sk_scratchnet._namespace import NUMPY_OPS, ops_for
+
 
 class SGD:
     r"""Mini-batch SGD with (Nesterov) momentum, Eq. 10.
@@ -42,14 +46,20 @@ class SGD:
         Current step size :math:`\eta` (schedules change it between epochs).
     momentum : float
     nesterov : bool
+    like : array, optional
+        An array of the namespace and device to keep the state in (``theta``);
+        NumPy when not given.
     """
 
-    def __init__(self, n_params, dtype, learning_rate, momentum=0.9, nesterov=True):
+    def __init__(
+        self, n_params, dtype, learning_rate, momentum=0.9, nesterov=True, *, like=None
+    ):
         self.learning_rate = float(learning_rate)
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
-        self.velocity = np.zeros(n_params, dtype=dtype)
-        self._step = np.empty(n_params, dtype=dtype)
+        ops = NUMPY_OPS if like is None else ops_for(like)
+        self.velocity = ops.zeros(n_params, dtype, like)
+        self._step = ops.empty(n_params, dtype, like)
 
     # A fork shares the velocity of its original until its first step.
     _shared = False
@@ -66,8 +76,9 @@ class SGD:
 
     def update(self, theta: np.ndarray, grad: np.ndarray) -> None:
         """Apply one step of Eq. 10 to ``theta`` in place (``grad`` is clobbered)."""
+        ops = ops_for(theta)
         step = self._step
-        np.multiply(grad, self.learning_rate, out=step)  # eta * g
+        ops.multiply(grad, self.learning_rate, out=step)  # eta * g
         if self._shared:
             self.velocity, self._shared = self.velocity * self.momentum, False
         else:
@@ -76,7 +87,7 @@ class SGD:
         v -= step  # v = mu v - eta g
         if self.nesterov:
             # grad's memory is free now: reuse it for mu v - eta g
-            np.multiply(v, self.momentum, out=grad)
+            ops.multiply(v, self.momentum, out=grad)
             grad -= step
             theta += grad
         else:
@@ -93,19 +104,31 @@ class Adam:
     learning_rate : float
         Base step size :math:`\eta` (schedules change it between epochs).
     beta_1, beta_2, epsilon : float
+    like : array, optional
+        An array of the namespace and device to keep the state in (``theta``);
+        NumPy when not given.
     """
 
     def __init__(
-        self, n_params, dtype, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+        self,
+        n_params,
+        dtype,
+        learning_rate,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        *,
+        like=None,
     ):
         self.learning_rate = float(learning_rate)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
         self.t = 0
-        self.m = np.zeros(n_params, dtype=dtype)
-        self.v = np.zeros(n_params, dtype=dtype)
-        self._tmp = np.empty(n_params, dtype=dtype)
+        ops = NUMPY_OPS if like is None else ops_for(like)
+        self.m = ops.zeros(n_params, dtype, like)
+        self.v = ops.zeros(n_params, dtype, like)
+        self._tmp = ops.empty(n_params, dtype, like)
 
     # A fork shares the moments of its original until its first step.
     _shared = False
@@ -122,6 +145,7 @@ class Adam:
 
     def update(self, theta: np.ndarray, grad: np.ndarray) -> None:
         """Apply one step of Eq. 11 to ``theta`` in place (``grad`` is clobbered)."""
+        ops = ops_for(theta)
         self.t += 1
         b1, b2, tmp = self.beta_1, self.beta_2, self._tmp
         if self._shared:
@@ -130,15 +154,15 @@ class Adam:
             self.m *= b1
             self.v *= b2
         m, v = self.m, self.v
-        np.multiply(grad, 1 - b1, out=tmp)
+        ops.multiply(grad, 1 - b1, out=tmp)
         m += tmp  # m = b1 m + (1 - b1) g
-        np.multiply(grad, grad, out=tmp)
+        ops.multiply(grad, grad, out=tmp)
         tmp *= 1 - b2
         v += tmp  # v = b2 v + (1 - b2) g^2
         step = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        np.sqrt(v, out=tmp)
+        ops.sqrt(v, out=tmp)
         tmp += self.epsilon
-        np.divide(m, tmp, out=tmp)
+        ops.divide(m, tmp, out=tmp)
         tmp *= step
         theta -= tmp
 

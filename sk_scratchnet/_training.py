@@ -26,6 +26,7 @@ import scipy.optimize
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
+from sk_scratchnet._namespace import from_host, numpy_dtype, ops_for, to_host
 from sk_scratchnet._network import Batch, Network, Workspace, loss_and_gradient
 from sk_scratchnet._optimizers import SGD, Adam, LearningRateSchedule
 from sk_scratchnet._rowhash import row_keys, splitmix64, to_unit
@@ -77,7 +78,9 @@ class TrainingData:
     """Rows to train on: ``X``, targets ``Y`` (n, n_outputs) and row weights.
 
     ``weights`` are the training weights (sample weights times class weights) or
-    ``None`` for equal rows.
+    ``None`` for equal rows.  ``X`` may be of any array namespace and device;
+    ``Y`` and ``weights`` are NumPy arrays, which the loops move to ``X``'s
+    device once.
     """
 
     X: object
@@ -112,7 +115,7 @@ class EarlyStopping:
         self.best_score = -np.inf if early_stopping else None
         self.loss_at_best = np.inf
         self.best_validation_loss = None
-        self.best_theta = theta.copy()
+        self.best_theta = ops_for(theta).copy(theta)
 
     def fork(self) -> EarlyStopping:
         """Return a copy to continue from; the original stays as it is.
@@ -146,7 +149,7 @@ class EarlyStopping:
             if last > best or (last == best and val_loss < self.loss_at_best):
                 self.best_score = val_score
                 self.loss_at_best = val_loss
-                self.best_theta = theta.copy()
+                self.best_theta = ops_for(theta).copy(theta)
             return
         if self.best_loss is None:  # early_stopping in partial_fit: no split
             self.best_loss = np.inf
@@ -164,9 +167,11 @@ class ValidationMonitor:
     Parameters
     ----------
     X : array-like of shape (n_val, n_features)
+        In the network's namespace and on its device.
     Y : ndarray of shape (n_val, n_outputs)
-        Targets in the network's dtype (for the loss).
+        Targets in the network's dtype (for the loss), NumPy.
     weights : ndarray of shape (n_val,) or None
+        NumPy.
     raw_scores : callable
         ``raw_scores(X)`` gives the network's current raw output (Eq. 2).
     metric : callable
@@ -175,10 +180,13 @@ class ValidationMonitor:
     """
 
     def __init__(self, X, Y, weights, raw_scores, metric):
-        self.X, self.Y, self.weights = X, Y, weights
+        self.X, self.weights = X, weights
+        self.Y = from_host(Y, like=X)
         self.raw_scores, self.metric = raw_scores, metric
         n = X.shape[0]
-        self.row_scale = 1.0 / n if weights is None else weights / weights.sum()
+        self.row_scale = (
+            1.0 / n if weights is None else from_host(weights / weights.sum(), like=X)
+        )
 
     def evaluate(self, net: Network) -> tuple[float, float]:
         """``(score, loss)`` of the network on the validation rows."""
@@ -253,7 +261,7 @@ def split_validation(X, weights, groups, fraction, rng, min_distinct=1):
 
 def check_finite(theta, loss, n_iter, learning_rate_init) -> None:
     """Raise the divergence error when the loss or the weights are not finite."""
-    if not (math.isfinite(loss) and np.isfinite(theta).all()):
+    if not (math.isfinite(loss) and ops_for(theta).all_finite(theta)):
         raise ValueError(
             "Training diverged: the loss or the weights became non-finite (NaN "
             f"or infinity) after {n_iter} epoch(s). Lower learning_rate_init (now "
@@ -262,8 +270,12 @@ def check_finite(theta, loss, n_iter, learning_rate_init) -> None:
         )
 
 
-def make_optimizer(settings: SolverSettings, n_params: int, dtype):
-    """Make a fresh SGD or Adam optimizer for ``n_params`` parameters."""
+def make_optimizer(settings: SolverSettings, n_params: int, dtype, like=None):
+    """Make a fresh SGD or Adam optimizer for ``n_params`` parameters.
+
+    Its state lives in the namespace and on the device of ``like`` (NumPy when
+    not given).
+    """
     if settings.solver == "sgd":
         return SGD(
             n_params,
@@ -271,6 +283,7 @@ def make_optimizer(settings: SolverSettings, n_params: int, dtype):
             settings.learning_rate_init,
             settings.momentum,
             settings.nesterovs_momentum,
+            like=like,
         )
     return Adam(
         n_params,
@@ -279,6 +292,7 @@ def make_optimizer(settings: SolverSettings, n_params: int, dtype):
         settings.beta_1,
         settings.beta_2,
         settings.epsilon,
+        like=like,
     )
 
 
@@ -296,20 +310,26 @@ def fit_lbfgs(net: Network, data: TrainingData, settings: SolverSettings, report
     """Minimise the whole-set objective with ``scipy.optimize`` L-BFGS-B.
 
     ``net.theta`` ends at the solution; the history has ``n_iter`` and ``loss``.
+
+    SciPy works on host float64 vectors.  For another namespace, every function
+    evaluation moves ``theta`` to the device and the gradient back (two vectors
+    of ``layout.size`` entries); the forward and backward passes stay there.
     """
     X, theta, weights = data.X, net.theta, data.weights
+    ops = ops_for(theta)
     history = History()
     n = X.shape[0]
-    ws = Workspace(net.layout.layer_units, n, X.dtype, net.activations)
-    grad = np.empty_like(theta)
+    ws = Workspace(net.layout.layer_units, n, X.dtype, net.activations, like=theta)
+    grad = ops.empty_like(theta)
     total = n if weights is None else float(weights.sum())
-    row_scale = 1.0 / n if weights is None else weights / total
-    batch = Batch(X, data.Y.astype(theta.dtype), row_scale, settings.alpha / total)
+    row_scale = 1.0 / n if weights is None else from_host(weights / total, like=X)
+    Y = from_host(data.Y.astype(numpy_dtype(theta.dtype)), like=theta)
+    batch = Batch(X, Y, row_scale, settings.alpha / total)
 
     def fun(x):
-        theta[...] = x
+        theta[...] = from_host(x, like=theta)
         loss = loss_and_gradient(net, batch, ws, grad)
-        return loss, grad.astype(np.float64)
+        return loss, to_host(grad).astype(np.float64)
 
     def report(intermediate_result):
         if settings.verbose:
@@ -325,7 +345,7 @@ def fit_lbfgs(net: Network, data: TrainingData, settings: SolverSettings, report
     try:
         result = scipy.optimize.minimize(
             fun,
-            theta.astype(np.float64),
+            to_host(theta).astype(np.float64),
             method="L-BFGS-B",
             jac=True,
             callback=report,
@@ -338,7 +358,7 @@ def fit_lbfgs(net: Network, data: TrainingData, settings: SolverSettings, report
     except KeyboardInterrupt:
         warn_at_caller("Training interrupted by user.")
         history.n_iter = report.it - 1
-        history.loss = fun(theta.astype(np.float64))[0]
+        history.loss = fun(to_host(theta).astype(np.float64))[0]
         check_finite(theta, history.loss, history.n_iter, settings.learning_rate_init)
         return history
     if result.status != 0 and not report.stopped:
@@ -352,7 +372,7 @@ def fit_lbfgs(net: Network, data: TrainingData, settings: SolverSettings, report
             ConvergenceWarning,
         )
     history.n_iter = min(int(result.nit), settings.max_iter)
-    theta[...] = result.x
+    theta[...] = from_host(result.x, like=theta)
     history.loss = float(result.fun)
     check_finite(theta, history.loss, history.n_iter, settings.learning_rate_init)
     reporter.fit_end()
@@ -427,14 +447,14 @@ def fit_stochastic(
     n = X.shape[0]
     batch_size = batch_size_for(settings, n)
     ws = Workspace(net.layout.layer_units, batch_size, theta.dtype, net.activations,
-                   dropout)  # fmt: skip
+                   dropout, like=theta)  # fmt: skip
     train_keys = epoch_keys = None
     if any(rate > 0 for rate in dropout):
         # Masks keyed by row content: a repeated row sees the same masks as one
         # row of integer weight (the sample-weight contract holds with dropout).
         # Its own stream: the epoch salts must not depend on n (shuffling draws).
         dropout_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
-        train_keys = row_keys(X, dropout_rng.integers(2**62))
+        train_keys = row_keys(to_host(X), dropout_rng.integers(2**62))
     batches = _BatchLoop(net, data, settings, batch_size, ws, optimizer)
     sample_idx = np.arange(n)
     max_iter = settings.max_iter
@@ -502,7 +522,7 @@ def fit_stochastic(
         check_finite(theta, 0.0, history.n_iter, settings.learning_rate_init)
 
     if stop_on_validation:
-        theta[...] = stopper.best_theta
+        theta[...] = stopper.best_theta  # on theta's device: no transfer
     reporter.fit_end()
     return history
 
@@ -512,54 +532,62 @@ class _BatchLoop:
 
     Holds what every batch reuses: the gather buffers of shuffled batches, the
     flat gradient, the workspace and the optimizer.  Row and penalty scales are
-    the module docstring's.
+    the module docstring's.  Targets and weights are moved to ``X``'s device
+    once; each epoch's shuffled order once per epoch.
     """
 
     def __init__(self, net, data, settings, batch_size, ws, optimizer):
         self.net, self.ws, self.optimizer = net, ws, optimizer
-        self.X, self.Y, self.weights = data.X, data.Y, data.weights
+        theta = net.theta
+        self.ops = ops = ops_for(theta)
+        self.X = data.X
+        self.Y = from_host(data.Y, like=theta, dtype=None if ops.is_numpy else
+                           theta.dtype)  # fmt: skip
+        self.weights = from_host(data.weights, like=theta)
         self.alpha, self.shuffle = settings.alpha, settings.shuffle
         self.batch_size = batch_size
-        theta = net.theta
-        self.grad = np.empty_like(theta)
+        self.grad = ops.empty_like(theta)
         weights = data.weights
         self.mean_weight = None if weights is None else float(weights.mean())
         self.is_sparse = sparse.issparse(self.X)
         if self.shuffle and not self.is_sparse:
-            self.x_buf = np.empty((batch_size, self.X.shape[1]), dtype=self.X.dtype)
+            self.x_buf = ops.empty((batch_size, self.X.shape[1]), self.X.dtype, theta)
         # targets may be stored narrower (bool); each batch is cast into this buffer
-        self.y_buf = np.empty((batch_size, self.Y.shape[1]), dtype=theta.dtype)
-        self.y_raw = np.empty((batch_size, self.Y.shape[1]), dtype=self.Y.dtype)
+        self.y_buf = ops.empty((batch_size, self.Y.shape[1]), theta.dtype, theta)
+        self.y_raw = ops.empty((batch_size, self.Y.shape[1]), self.Y.dtype, theta)
 
     def run_epoch(self, sample_idx, epoch_keys=None):
         """Take one optimizer step per batch; return the epoch's mean batch loss."""
-        X, Y, w, grad = self.X, self.Y, self.weights, self.grad
+        X, Y, w, grad, ops = self.X, self.Y, self.weights, self.grad, self.ops
         n, batch_size = X.shape[0], self.batch_size
         batch_keys = None
         accumulated_loss = 0.0
+        # The order on X's device (NumPy: the same array).
+        device_idx = from_host(sample_idx, like=self.net.theta)
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
             m = stop - start
             if self.shuffle:
                 # One gather per batch into a reused buffer, no fresh copies.
                 batch = sample_idx[start:stop]
+                rows = device_idx[start:stop]
                 if self.is_sparse:
                     X_batch = X[batch]
                 else:
-                    X_batch = X.take(batch, 0, self.x_buf[:m], "clip")
-                Y_raw = Y.take(batch, 0, self.y_raw[:m], "clip")
+                    X_batch = ops.take_rows(X, rows, self.x_buf[:m])
+                Y_raw = ops.take_rows(Y, rows, self.y_raw[:m])
             else:
-                batch = slice(start, stop)
+                batch = rows = slice(start, stop)
                 X_batch, Y_raw = X[batch], Y[batch]
             Y_batch = self.y_buf[:m]
-            np.copyto(Y_batch, Y_raw)
+            ops.copyto(Y_batch, Y_raw)
             if epoch_keys is not None:
                 batch_keys = epoch_keys[batch]
             if w is None:
                 row_scale, l2_scale = 1.0 / m, self.alpha / m
             else:
                 denominator = m * self.mean_weight
-                row_scale = w[batch] / denominator
+                row_scale = ops.take(w, rows) / denominator
                 l2_scale = self.alpha / denominator
             batch_loss = loss_and_gradient(
                 self.net,

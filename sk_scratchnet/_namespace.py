@@ -1,0 +1,641 @@
+"""The one module that knows which array library the arrays come from.
+
+The math modules (activations, losses, network, optimizers, training loops) are
+written once, as NumPy-style calls with ``out=`` buffers on an ``ops`` object:
+``ops.maximum(z, 0, out=z)``.  :func:`ops_for` returns that object for an array:
+
+* for NumPy arrays (and SciPy sparse matrices), :data:`NUMPY_OPS`, whose members
+  *are* NumPy's ufuncs and functions: the NumPy path runs the same calls as
+  before, with its in-place fast paths and bitwise the same results;
+* for any other array API namespace (PyTorch, CuPy, array-api-strict), an
+  :class:`ArrayAPIOps` with the same signatures that computes a new array in that
+  namespace, on the array's device, and assigns it into ``out``.
+
+The namespace of an array is found with the ``array_api_compat`` copy that
+scikit-learn ships.  A namespace qualifies when its arrays can be written in place
+through views (slices and reshapes): the flat parameter vector and its per-layer
+views rely on it.  JAX arrays cannot, and are rejected with a clear error.
+
+Host transfers are explicit: :func:`to_host` and :func:`from_host`.  Random
+numbers, row hashes and label bookkeeping stay on the host as NumPy arrays and
+are moved to the device where the math needs them.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import scipy.special
+from scipy import sparse
+
+__all__ = [
+    "NUMPY_OPS",
+    "ArrayAPIOps",
+    "check_same_namespace",
+    "float_dtypes",
+    "foreign_ops",
+    "from_host",
+    "host_state",
+    "is_moved",
+    "is_numpy",
+    "namespace_name",
+    "numpy_dtype",
+    "ops_for",
+    "restore_state",
+    "take_rows",
+    "to_host",
+]
+
+
+class _NumpyOps:
+    """NumPy's own functions under the names the math modules call.
+
+    Every member is the NumPy (or SciPy) function itself, or a one-line wrapper
+    that makes the same call, so the NumPy path is unchanged bit for bit.
+    """
+
+    name = "numpy"
+    is_numpy = True
+
+    maximum = staticmethod(np.maximum)
+    minimum = staticmethod(np.minimum)
+    greater = staticmethod(np.greater)
+    less = staticmethod(np.less)
+    add = staticmethod(np.add)
+    subtract = staticmethod(np.subtract)
+    multiply = staticmethod(np.multiply)
+    divide = staticmethod(np.divide)
+    negative = staticmethod(np.negative)
+    tanh = staticmethod(np.tanh)
+    exp = staticmethod(np.exp)
+    expm1 = staticmethod(np.expm1)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    logaddexp = staticmethod(np.logaddexp)
+    clip = staticmethod(np.clip)
+    matmul = staticmethod(np.matmul)
+    copyto = staticmethod(np.copyto)
+    expit = staticmethod(scipy.special.expit)
+    erf = staticmethod(scipy.special.erf)
+    xlogy = staticmethod(scipy.special.xlogy)
+    finfo = staticmethod(np.finfo)
+    empty_like = staticmethod(np.empty_like)
+    argmax = staticmethod(np.argmax)
+
+    @staticmethod
+    def max(a, axis=None, keepdims=False):
+        """Maximum along ``axis``."""
+        return a.max(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def sum(a, axis=None, keepdims=False):
+        """Sum along ``axis``."""
+        return a.sum(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def mean(a):
+        """Mean of all entries."""
+        return a.mean()
+
+    @staticmethod
+    def column_sums(a, out):
+        """``out = a.sum(axis=0)`` through the ufunc's reduce (no wrapper)."""
+        return np.add.reduce(a, axis=0, out=out)
+
+    @staticmethod
+    def row_dot(a, b):
+        """Per-row dot products, ``sum_j a_ij b_ij``."""
+        return np.einsum("ij,ij->i", a, b)
+
+    @staticmethod
+    def take_rows(X, rows, out):
+        """Gather ``X[rows]`` into ``out`` (no fresh copy)."""
+        return X.take(rows, 0, out, "clip")
+
+    @staticmethod
+    def take(a, index):
+        """``a[index]`` for a slice or an integer index array."""
+        return a[index]
+
+    @staticmethod
+    def hstack(arrays):
+        """Concatenate along the columns."""
+        return np.hstack(arrays)
+
+    @staticmethod
+    def reshape(a, shape):
+        """Return a view of ``a`` with ``shape``."""
+        return a.reshape(shape)
+
+    @staticmethod
+    def copy(a):
+        """Return a copy of ``a``."""
+        return a.copy()
+
+    @staticmethod
+    def astype(a, dtype):
+        """Return ``a`` converted to ``dtype`` (a new array)."""
+        return a.astype(dtype)
+
+    @staticmethod
+    def empty(shape, dtype, like=None):
+        """Return an uninitialised array (``like`` gives the device elsewhere)."""
+        return np.empty(shape, dtype=dtype)
+
+    @staticmethod
+    def zeros(shape, dtype, like=None):
+        """Return an array of zeros."""
+        return np.zeros(shape, dtype=dtype)
+
+    @staticmethod
+    def all_finite(a):
+        """Whether every entry is finite."""
+        return bool(np.isfinite(a).all())
+
+    @staticmethod
+    def dense(a):
+        """Return ``a`` as an ndarray (a sparse product may be a matrix)."""
+        return np.asarray(a)
+
+
+NUMPY_OPS = _NumpyOps()
+
+
+def _is_scalar(value):
+    return isinstance(value, int | float | bool | np.number)
+
+
+class ArrayAPIOps:
+    """The same calls as :data:`NUMPY_OPS` for another array API namespace.
+
+    Each function computes a new array with the namespace's own functions, on the
+    device of its input, and assigns it into ``out`` when one is given: the
+    namespace has no ``out=``, so buffers are refilled rather than written by
+    the kernels.
+
+    Parameters
+    ----------
+    xp : module
+        The namespace (``array_api_compat``'s wrapper for PyTorch and CuPy).
+    """
+
+    is_numpy = False
+
+    def __init__(self, xp):
+        self.xp = xp
+        self.name = namespace_name(xp)
+        self._special = _special_functions(self.name)
+
+    # -- element-wise, with an optional output buffer ------------------------
+    def _out(self, value, out):
+        if out is None:
+            return value
+        if value.dtype != out.dtype:
+            value = self.xp.astype(value, out.dtype)
+        out[...] = value
+        return out
+
+    def _binary(self, fn, a, b, out):
+        # A Python scalar becomes a 0-d array of the other operand's dtype and
+        # device, as NumPy treats it (not every namespace takes scalars).
+        if _is_scalar(a):
+            a = self.xp.asarray(a, dtype=b.dtype, device=b.device)
+        elif _is_scalar(b):
+            b = self.xp.asarray(b, dtype=a.dtype, device=a.device)
+        return self._out(fn(a, b), out)
+
+    def maximum(self, a, b, out=None):
+        return self._binary(self.xp.maximum, a, b, out)
+
+    def minimum(self, a, b, out=None):
+        return self._binary(self.xp.minimum, a, b, out)
+
+    def greater(self, a, b, out=None):
+        return self._binary(self.xp.greater, a, b, out)
+
+    def less(self, a, b, out=None):
+        return self._binary(self.xp.less, a, b, out)
+
+    def add(self, a, b, out=None):
+        return self._binary(self.xp.add, a, b, out)
+
+    def subtract(self, a, b, out=None):
+        return self._binary(self.xp.subtract, a, b, out)
+
+    def multiply(self, a, b, out=None):
+        return self._binary(self.xp.multiply, a, b, out)
+
+    def divide(self, a, b, out=None):
+        return self._binary(self.xp.divide, a, b, out)
+
+    def logaddexp(self, a, b, out=None):
+        return self._binary(self.xp.logaddexp, a, b, out)
+
+    def negative(self, a, out=None):
+        return self._out(self.xp.negative(a), out)
+
+    def tanh(self, a, out=None):
+        return self._out(self.xp.tanh(a), out)
+
+    def exp(self, a, out=None):
+        return self._out(self.xp.exp(a), out)
+
+    def expm1(self, a, out=None):
+        return self._out(self.xp.expm1(a), out)
+
+    def log(self, a, out=None):
+        return self._out(self.xp.log(a), out)
+
+    def sqrt(self, a, out=None):
+        return self._out(self.xp.sqrt(a), out)
+
+    def clip(self, a, low, high, out=None):
+        return self._out(self.xp.clip(a, min=float(low), max=float(high)), out)
+
+    def expit(self, a, out=None):
+        """Logistic sigmoid from ``exp(-|z|)``: no overflow, no early rounding."""
+        xp = self.xp
+        e = xp.exp(-xp.abs(a))
+        value = xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return self._out(value, out)
+
+    def erf(self, a, out=None):
+        """Compute the error function: the library's own, else SciPy's on the host."""
+        if self._special is not None:
+            value = self._special(a)
+        else:
+            value = from_host(scipy.special.erf(to_host(a)), like=a)
+        return self._out(value, out)
+
+    def xlogy(self, a, b):
+        """Return ``a * log(b)``, 0 where ``a == 0``."""
+        xp = self.xp
+        safe = xp.where(a == 0, xp.ones_like(b), b)
+        return xp.where(a == 0, xp.zeros_like(a), a * xp.log(safe))
+
+    def matmul(self, a, b, out=None):
+        return self._out(a @ b, out)
+
+    def copyto(self, dst, src):
+        self._out(src, dst)
+
+    # -- reductions and shapes ------------------------------------------------
+    def finfo(self, dtype):
+        return self.xp.finfo(dtype)
+
+    def max(self, a, axis=None, keepdims=False):
+        return self.xp.max(a, axis=axis, keepdims=keepdims)
+
+    def sum(self, a, axis=None, keepdims=False):
+        return self.xp.sum(a, axis=axis, keepdims=keepdims)
+
+    def mean(self, a):
+        return self.xp.mean(a)
+
+    def argmax(self, a, axis=None):
+        return self.xp.argmax(a, axis=axis)
+
+    def column_sums(self, a, out):
+        return self._out(self.xp.sum(a, axis=0), out)
+
+    def row_dot(self, a, b):
+        return self.xp.sum(a * b, axis=1)
+
+    def take_rows(self, X, rows, out):
+        return self._out(self.xp.take(X, rows, axis=0), out)
+
+    def take(self, a, index):
+        if isinstance(index, slice):
+            return a[index]
+        return self.xp.take(a, index, axis=0)
+
+    def hstack(self, arrays):
+        return self.xp.concat(list(arrays), axis=1)
+
+    def reshape(self, a, shape):
+        return self.xp.reshape(a, shape)
+
+    def copy(self, a):
+        return self.xp.asarray(a, copy=True)
+
+    def astype(self, a, dtype):
+        return self.xp.astype(a, dtype)
+
+    def empty_like(self, a):
+        return self.xp.empty_like(a)
+
+    def empty(self, shape, dtype, like):
+        return self.xp.empty(shape, dtype=dtype, device=like.device)
+
+    def zeros(self, shape, dtype, like):
+        return self.xp.zeros(shape, dtype=dtype, device=like.device)
+
+    def all_finite(self, a):
+        return bool(self.xp.all(self.xp.isfinite(a)))
+
+    def dense(self, a):
+        return a
+
+
+def _special_functions(name):
+    """Return the namespace's own ``erf``, where it has one."""
+    if name == "torch":
+        import torch
+
+        return torch.special.erf
+    if name == "cupy":  # pragma: no cover - needs a GPU
+        import cupyx.scipy.special
+
+        return cupyx.scipy.special.erf
+    return None
+
+
+def namespace_name(xp) -> str:
+    """Return a short name: 'numpy', 'torch', 'cupy', 'array_api_strict'."""
+    name = xp.__name__
+    for short in ("torch", "cupy", "array_api_strict", "numpy", "jax", "dask"):
+        if short in name:
+            return short
+    return name
+
+
+_OPS_BY_TYPE: dict[type, object] = {np.ndarray: NUMPY_OPS}
+
+
+def _array_namespace(a):
+    from sklearn.externals.array_api_compat import array_namespace
+
+    return array_namespace(a)
+
+
+def ops_for(a):
+    """Return the ``ops`` of array ``a``'s namespace (NumPy's for sparse input)."""
+    ops = _OPS_BY_TYPE.get(type(a))
+    if ops is not None:
+        return ops
+    if isinstance(a, np.ndarray) or sparse.issparse(a):
+        return NUMPY_OPS
+    xp = _array_namespace(a)
+    name = namespace_name(xp)
+    if name == "numpy":
+        ops = NUMPY_OPS
+    else:
+        _check_writable_views(xp, name, a)
+        ops = ArrayAPIOps(xp)
+    _OPS_BY_TYPE[type(a)] = ops
+    return ops
+
+
+def _check_writable_views(xp, name, a):
+    """Reject namespaces whose arrays cannot be updated in place through views."""
+    try:
+        base = xp.zeros((4,), dtype=a.dtype, device=a.device)
+        view = xp.reshape(base[1:3], (2, 1))
+        view[...] = 1.0
+        ok = bool(base[1] == 1.0)
+    except Exception:
+        ok = False
+    if not ok:
+        raise TypeError(
+            f"Arrays of the {name!r} namespace cannot be updated in place through "
+            "views, which the network's flat parameter vector relies on; use "
+            "NumPy, PyTorch, CuPy or array-api-strict arrays."
+        )
+
+
+def is_numpy(a) -> bool:
+    """Whether ``a`` is computed with NumPy (ndarray or sparse matrix)."""
+    return ops_for(a) is NUMPY_OPS
+
+
+def to_host(a):
+    """Return ``a`` as a NumPy array on the host (NumPy, sparse, lists: as is).
+
+    A device array is copied to host memory (a transfer).
+    """
+    if a is None or isinstance(a, np.ndarray) or sparse.issparse(a):
+        return a
+    if not hasattr(a, "__dlpack__") and not hasattr(a, "__array_namespace__"):
+        return a  # a list or another array-like: NumPy reads it as it is
+    name = namespace_name(_array_namespace(a))
+    if name == "torch":
+        return a.detach().cpu().numpy()
+    if name == "cupy":  # pragma: no cover - needs a GPU
+        return a.get()
+    try:
+        return np.from_dlpack(a)
+    except (TypeError, BufferError, RuntimeError, ValueError):
+        return np.asarray(a)
+
+
+def from_host(a, like, dtype=None):
+    """NumPy ``a`` moved to the namespace and device of ``like``.
+
+    ``dtype`` is a NumPy-side name ('float32') or the target namespace's dtype;
+    ``None`` keeps ``a``'s kind (a float array takes ``like``'s dtype).  For a
+    NumPy ``like`` this is ``a`` itself, untouched.
+    """
+    if a is None:
+        return None
+    ops = ops_for(like)
+    if ops is NUMPY_OPS:
+        return a
+    xp = ops.xp
+    a = np.asarray(a)
+    if dtype is None and a.dtype.kind == "f":
+        dtype = like.dtype
+    elif dtype is None and a.dtype.kind == "b":
+        dtype = xp.bool
+    elif dtype is None:
+        dtype = xp.int64
+    elif not _is_namespace_dtype(xp, dtype):
+        dtype = getattr(xp, np.dtype(dtype).name)
+    return xp.asarray(np.ascontiguousarray(a), dtype=dtype, device=like.device)
+
+
+def _is_namespace_dtype(xp, dtype):
+    try:
+        return dtype in (xp.float32, xp.float64, xp.bool, xp.int64, xp.int32)
+    except TypeError:
+        return False
+
+
+def numpy_dtype(dtype):
+    """Return the NumPy dtype of the same name as ``dtype`` (of any namespace)."""
+    if isinstance(dtype, np.dtype) or (
+        isinstance(dtype, type) and issubclass(dtype, np.generic)
+    ):
+        return np.dtype(dtype)
+    return np.dtype(str(dtype).rsplit(".", 1)[-1].strip("'>)"))
+
+
+def take_rows(a, rows):
+    """``a[rows]`` for host integer ``rows``, in ``a``'s namespace."""
+    ops = ops_for(a)
+    if ops is NUMPY_OPS:
+        return a[rows]
+    return ops.take(a, from_host(rows, like=a))
+
+
+def same_place(a, b) -> bool:
+    """Whether two arrays share one namespace and device (NumPy and sparse: yes)."""
+    ops_a, ops_b = ops_for(a), ops_for(b)
+    if ops_a is NUMPY_OPS and ops_b is NUMPY_OPS:
+        return True
+    return ops_a is ops_b and a.device == b.device
+
+
+def check_same_namespace(X, fitted, estimator, method):
+    """Raise when ``X`` is not in the namespace and on the device of ``fitted``.
+
+    ``fitted`` is a fitted array of ``estimator`` (its first weight matrix).  The
+    message follows scikit-learn's ``check_same_namespace``.
+    """
+    if same_place(X, fitted):
+        return
+    fit_ns = ops_for(fitted).name
+    x_ns = ops_for(X).name
+    where = (
+        f"Array namespaces used during fit ({fit_ns}) and {method} ({x_ns}) differ."
+        if fit_ns != x_ns
+        else f"Devices used during fit ({fitted.device}) and {method} "
+        f"({X.device}) differ."
+    )
+    raise ValueError(
+        f"Inputs passed to {type(estimator).__name__}.{method}() must use the same "
+        f"namespace and the same device as those passed to fit(). {where} Move X "
+        "there (arrays other than NumPy's need "
+        "sklearn.set_config(array_api_dispatch=True)), or refit the model on data "
+        "of the new namespace and device."
+    )
+
+
+def foreign_ops(a):
+    """Return the ``ops`` of ``a`` when it is an array of another namespace.
+
+    ``None`` for NumPy arrays, sparse matrices and anything that is not an array
+    (lists, data frames), which scikit-learn's validation turns into NumPy.
+    """
+    if a is None or isinstance(a, np.ndarray) or sparse.issparse(a):
+        return None
+    if not hasattr(a, "__dlpack__") and not hasattr(a, "__array_namespace__"):
+        return None
+    try:
+        _array_namespace(a)
+    except TypeError:
+        return None
+    ops = ops_for(a)
+    return None if ops is NUMPY_OPS else ops
+
+
+def float_dtypes(a):
+    """Return the float dtypes of ``a``'s namespace on its device, widest first."""
+    ops = ops_for(a)
+    if ops is NUMPY_OPS:
+        return (np.float64, np.float32)
+    found = ops.xp.__array_namespace_info__().dtypes(
+        kind="real floating", device=a.device
+    )
+    return tuple(found[name] for name in ("float64", "float32") if name in found)
+
+
+# -- pickling: arrays of other namespaces travel as NumPy arrays ------------------
+class _Moved:
+    """A NumPy copy of a device array, with where it came from."""
+
+    def __init__(self, array, namespace, device):
+        self.array, self.namespace, self.device = array, namespace, device
+
+
+def _convert(value, fn, seen):
+    """Return ``value`` with ``fn`` applied to its arrays.
+
+    Walks containers and our own objects (optimizers, early-stopping state);
+    the originals are not modified.
+    """
+    if isinstance(value, dict):
+        return {k: _convert(v, fn, seen) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        converted = [_convert(v, fn, seen) for v in value]
+        return converted if isinstance(value, list) else type(value)(converted)
+    converted = fn(value)
+    if converted is not value:
+        return converted
+    if type(value).__module__.startswith("sk_scratchnet.") and hasattr(
+        value, "__dict__"
+    ):
+        if id(value) in seen:
+            return seen[id(value)]
+        twin = copy.copy(value)
+        seen[id(value)] = twin
+        twin.__dict__.update(_convert(dict(value.__dict__), fn, seen))
+        return twin
+    return value
+
+
+def is_moved(value) -> bool:
+    """Whether ``value`` is an array that :func:`host_state` moved to the host."""
+    return isinstance(value, _Moved)
+
+
+def _to_moved(value):
+    if foreign_ops(value) is None:
+        return value
+    return _Moved(to_host(value), ops_for(value).name, str(value.device))
+
+
+def host_state(state):
+    """Return a copy of an estimator's state with device arrays as NumPy arrays."""
+    return _convert(state, _to_moved, {})
+
+
+def _device_like(namespace, device, dtype):
+    """Return an empty array on ``namespace``/``device``, or None if unavailable."""
+    try:
+        if namespace == "torch":
+            import torch
+
+            return torch.empty(0, dtype=getattr(torch, dtype.name), device=device)
+        if namespace == "array_api_strict":
+            import array_api_strict as xp
+
+            names = {str(d): d for d in xp.__array_namespace_info__().devices()}
+            return xp.empty(0, dtype=getattr(xp, dtype.name), device=names[device])
+        if namespace == "cupy":  # pragma: no cover - needs a GPU
+            import cupy
+
+            with cupy.cuda.Device(int(device.rsplit(" ", 1)[-1].strip(">"))):
+                return cupy.empty(0, dtype=dtype)
+    except Exception:  # the library or the device is not here
+        return None
+    return None
+
+
+def restore_state(state):
+    """Undo :func:`host_state`: arrays back to their namespace and device.
+
+    Where that library or device is missing, they stay NumPy arrays (a warning
+    says so).
+    """
+    missing = set()
+
+    def back(value):
+        if not isinstance(value, _Moved):
+            return value
+        like = _device_like(value.namespace, value.device, value.array.dtype)
+        if like is None:
+            missing.add(f"{value.namespace} ({value.device})")
+            return value.array
+        return from_host(value.array, like=like, dtype=like.dtype)
+
+    restored = _convert(state, back, {})
+    if missing:
+        warnings.warn(
+            f"The model was fitted on {', '.join(sorted(missing))} arrays, which "
+            "are not available here; its arrays are NumPy arrays instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return restored
