@@ -12,6 +12,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
@@ -21,6 +22,18 @@ from sk_scratchnet._activations import ACTIVATIONS
 from sk_scratchnet._callbacks import CALLBACK_STATE, CallbackSupportMixin, FitReporter
 from sk_scratchnet._checks import check_weights
 from sk_scratchnet._heads import head_of_output
+from sk_scratchnet._namespace import (
+    check_same_namespace,
+    float_dtypes,
+    foreign_ops,
+    from_host,
+    host_state,
+    is_moved,
+    numpy_dtype,
+    restore_state,
+    take_rows,
+    to_host,
+)
 from sk_scratchnet._network import Network, ParamLayout, init_params, predict_rows
 from sk_scratchnet._training import (
     EarlyStopping,
@@ -208,15 +221,18 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         X, Y, y = self._validate_targets(
             X, y, incremental=incremental, first_pass=first_pass, classes=classes
         )
-        weights = self._training_weights(sample_weight, X, y, incremental)
+        if not first_pass:
+            X = self._same_place_as_model(X, "partial_fit" if incremental else "fit")
+        weights = self._training_weights(to_host(sample_weight), X, y, incremental)
         layout = ParamLayout([X.shape[1], *hidden, Y.shape[1]])
         rng = self._training_rng()
         if first_pass:
-            self._initialize(layout, rng, X.dtype, activations)
-        elif [c.shape for c in self.coefs_] != layout.coef_shapes:
+            self._initialize(layout, rng, X, activations)
+        elif [tuple(c.shape) for c in self.coefs_] != layout.coef_shapes:
             raise ValueError(
                 "warm_start/partial_fit needs the same network: the fitted layers "
-                f"{[c.shape for c in self.coefs_]} do not match {layout.coef_shapes} "
+                f"{[tuple(c.shape) for c in self.coefs_]} do not match "
+                f"{layout.coef_shapes} "
                 "(hidden_layer_sizes or the number of classes or outputs changed)."
             )
         theta = layout.pack(self.coefs_, self.intercepts_, X.dtype)
@@ -257,7 +273,9 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         if "loss_curve_" not in self.__dict__:  # warm start from an lbfgs fit
             self._init_stochastic_state(net.theta)
         if not incremental or "_optimizer" not in self.__dict__:
-            self._optimizer = make_optimizer(settings, net.layout.size, net.theta.dtype)
+            self._optimizer = make_optimizer(
+                settings, net.layout.size, net.theta.dtype, like=net.theta
+            )
             self._schedule = make_schedule(settings)
         else:
             # Forks, so that a failed call leaves the state of the previous ones
@@ -268,18 +286,21 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         # trains on all it is given (scikit-learn raises instead).
         if self.early_stopping and val is None and not incremental:
             X, Y, weights = data.X, data.Y, data.weights
+            # The split is drawn on the host (it hashes the rows' content).
             train, held_out = split_validation(
-                X, weights, self._validation_groups(y), self.validation_fraction, rng,
-                self._MIN_VALIDATION_ROWS,
+                to_host(X), weights, self._validation_groups(y),
+                self.validation_fraction, rng, self._MIN_VALIDATION_ROWS,
             )  # fmt: skip
             val = (
-                X[held_out],
+                take_rows(X, held_out),
                 y[held_out],
-                Y[held_out].astype(X.dtype),
+                Y[held_out].astype(numpy_dtype(X.dtype)),
                 None if weights is None else weights[held_out],
             )
             data = TrainingData(
-                X[train], Y[train], None if weights is None else weights[train]
+                take_rows(X, train),
+                Y[train],
+                None if weights is None else weights[train],
             )
             y = y[train]
             if sample_weight is not None:
@@ -345,7 +366,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         """Return the validated row weights (``None`` when all rows count the same)."""
         if sample_weight is None:
             return None
-        weights = check_weights(sample_weight, X.shape[0], X.dtype)
+        weights = check_weights(sample_weight, X.shape[0], numpy_dtype(X.dtype))
         if not weights.any():
             raise ValueError(
                 "Sample weights must contain at least one non-zero number."
@@ -354,13 +375,26 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     def _cast_like_model(self, X):
         dtype = self.coefs_[0].dtype
+        ops = foreign_ops(X)
+        if ops is not None:
+            if X.dtype in float_dtypes(X) and X.dtype != dtype:
+                return ops.astype(X, dtype)
+            return X
         if hasattr(X, "dtype") and X.dtype in (np.float32, np.float64):
             if X.dtype != dtype:
                 return X.astype(dtype)
         return X
 
+    def _same_place_as_model(self, X, method):
+        """``X`` after checking it is where the fitted weights are."""
+        check_same_namespace(X, self.coefs_[0], self, method)
+        dtype = self.coefs_[0].dtype
+        if X.dtype != dtype and foreign_ops(X) is not None:
+            X = foreign_ops(X).astype(X, dtype)
+        return X
+
     # ------------------------------------------------------------ initialising
-    def _initialize(self, layout, rng, dtype, activations):
+    def _initialize(self, layout, rng, X, activations):
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = layout.layer_units[-1]
@@ -369,7 +403,12 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         if not activations and isinstance(self.activation, str):
             # No hidden layer: scikit-learn still picks Glorot's factor from it.
             activations = [self.activation]
-        theta = init_params(layout, rng, dtype, activations=activations, init=self.init)
+        # Drawn on the host, as MLPClassifier draws them, then moved to X's
+        # device: the same random_state gives the same network everywhere.
+        theta = init_params(
+            layout, rng, numpy_dtype(X.dtype), activations=activations, init=self.init
+        )
+        theta = from_host(theta, like=X)
         self.coefs_, self.intercepts_ = layout.views(theta)
         self.validation_loss_curve_ = None
         self.best_validation_loss_ = None
@@ -446,7 +485,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         """Raw output scores (Eq. 2) of validated ``X``."""
         return self._predict_rows(X, lambda score: score, self.n_outputs_)
 
-    def _validated_input(self, X):
+    def _validated_input(self, X, method="predict"):
         if "coefs_" not in self.__dict__:
             check_is_fitted(self)  # raises NotFittedError
         if (
@@ -460,17 +499,33 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         ):
             # What validate_data would return unchanged, without its overhead
             # (it dominates the latency of small predicts).
+            if type(self.coefs_[0]) is not np.ndarray:
+                self._same_place_as_model(X, method)
             return X
         # Finite values near the float maximum can make the finiteness check's
         # sum overflow; it then checks element-wise, so the warning is noise.
         with np.errstate(over="ignore", invalid="ignore"):
-            return validate_data(
+            X = validate_data(
                 self,
                 X,
                 accept_sparse=["csr", "csc"],
-                dtype=(np.float64, np.float32),
+                dtype=self._input_dtypes(X),
                 reset=False,
             )
+        if type(self.coefs_[0]) is not np.ndarray:
+            X = self._same_place_as_model(X, method)
+        return X
+
+    @staticmethod
+    def _dispatching(X):
+        """Whether ``X`` stays in its own namespace (array API dispatch is on)."""
+        return foreign_ops(X) is not None and get_config()["array_api_dispatch"]
+
+    def _input_dtypes(self, X):
+        """Return the float dtypes ``validate_data`` keeps (X's namespace, device)."""
+        if self._dispatching(X):
+            return float_dtypes(X)
+        return (np.float64, np.float32)
 
     def _validated_X_y(self, X, y, *, reset, y_numeric=False):
         """``validate_data(self, X, y, ...)`` for training, fast for plain arrays.
@@ -499,6 +554,9 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             if reset:
                 self.n_features_in_ = X.shape[1]
             return X, y
+        # Targets are checked and encoded on the host, whatever X's namespace
+        # (scikit-learn's rule: y follows X; here the encoded Y then does).
+        y = to_host(y)
         # Finite values near the float maximum can make the finiteness check's
         # sum overflow; it then checks element-wise, so the warning is noise.
         with np.errstate(over="ignore", invalid="ignore"):
@@ -509,22 +567,50 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 accept_sparse=["csr", "csc"],
                 multi_output=True,
                 y_numeric=y_numeric,
-                dtype=(np.float64, np.float32),
+                dtype=self._input_dtypes(X),
                 reset=reset,
             )
 
     def _validated_X_val(self, X_val):
-        """``X_val`` validated like training data (no reset of the feature checks)."""
-        return validate_data(
+        """``X_val`` validated like training data, where the model is."""
+        X_val = validate_data(
             self,
             X_val,
             accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
+            dtype=self._input_dtypes(X_val),
             reset=False,
         )
+        model = self.coefs_[0]
+        if foreign_ops(model) is not None or foreign_ops(X_val) is not None:
+            # X_val follows X, as y does (scikit-learn's mixed-input rule).
+            X_val = from_host(to_host(X_val), like=model, dtype=model.dtype)
+        return X_val
 
     def __sklearn_tags__(self):
-        """Declare sparse input support."""
+        """Declare sparse input and array API support."""
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags
+
+    # ----------------------------------------------------------------- pickling
+    def __getstate__(self):
+        """Return the state, with arrays of other namespaces as NumPy arrays.
+
+        A model fitted on PyTorch, CuPy or array-api-strict arrays pickles (and
+        saves with joblib or skops) as NumPy arrays plus the name of their
+        namespace and device; unpickling moves them back there when that library
+        and device are available, and keeps NumPy arrays otherwise.
+        """
+        state = super().__getstate__()
+        coefs = state.get("coefs_")
+        if coefs and foreign_ops(coefs[0]) is not None:
+            state = host_state(state)
+        return state
+
+    def __setstate__(self, state):
+        """Restore the state, moving the arrays back to their namespace."""
+        coefs = state.get("coefs_")
+        if coefs and is_moved(coefs[0]):
+            state = restore_state(state)
+        super().__setstate__(state)

@@ -21,6 +21,13 @@ from sk_scratchnet._base import BaseScratchMLP, _is_stochastic
 from sk_scratchnet._callbacks import with_callbacks
 from sk_scratchnet._checks import check_weights, checked_target_type
 from sk_scratchnet._heads import get_head, head_of_output
+from sk_scratchnet._namespace import (
+    foreign_ops,
+    from_host,
+    numpy_dtype,
+    ops_for,
+    to_host,
+)
 
 
 def _plain_labels(y):
@@ -496,10 +503,11 @@ default=None
     def _training_weights(self, sample_weight, X, y, incremental):
         n = X.shape[0]
         weights = None
+        dtype = numpy_dtype(X.dtype)
         if sample_weight is not None:
-            weights = check_weights(sample_weight, n, X.dtype)
+            weights = check_weights(sample_weight, n, dtype)
         if self.class_weight is not None:
-            cw = self._class_weights(y, weights, incremental).astype(X.dtype)
+            cw = self._class_weights(y, weights, incremental).astype(dtype)
             weights = cw if weights is None else weights * cw
         if weights is not None and not weights.any():
             raise ValueError(
@@ -560,7 +568,7 @@ default=None
         if X_val is None or y_val is None:
             raise ValueError("X_val and y_val must be given together.")
         X_val = self._validated_X_val(X_val)
-        y_val = np.asarray(y_val)
+        y_val = np.asarray(to_host(y_val))
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val)
         if y_val.shape[0] != X_val.shape[0]:
@@ -571,7 +579,7 @@ default=None
         if y_val.ndim == 1 and len(unknown):
             raise ValueError(f"y_val has classes not seen in y: {unknown}.")
         Y_val = self._label_binarizer.transform(y_val)
-        return X_val, y_val, Y_val.astype(self.coefs_[0].dtype), None
+        return X_val, y_val, Y_val.astype(numpy_dtype(self.coefs_[0].dtype)), None
 
     def _head(self):
         multiclass = self._label_binarizer.y_type_ == "multiclass"
@@ -584,7 +592,7 @@ default=None
     def _validation_metric(self, y_val, w_val):
         def accuracy(score):
             labels = self._labels_from_proba(self._proba_from_scores(score))
-            return accuracy_score(y_val, labels, sample_weight=w_val)
+            return accuracy_score(y_val, to_host(labels), sample_weight=w_val)
 
         return accuracy
 
@@ -596,14 +604,23 @@ default=None
         if self.out_activation_ == "logistic" and self.n_outputs_ == 1:
             # sigma(-z) rather than 1 - sigma(z): no cancellation to exact zeros,
             # so that log(predict_proba) matches predict_log_proba.
-            score = np.hstack([-score, score])
+            score = ops_for(score).hstack([-score, score])
         head = head_of_output(self.out_activation_)
         return head.log_link(score) if log else head.link(score)
 
     def _labels_from_proba(self, proba):
+        ops = foreign_ops(proba)
+        if ops is None:
+            if self.out_activation_ == "logistic" and self.n_outputs_ > 1:
+                return self._label_binarizer.inverse_transform(proba)
+            return self.classes_[np.argmax(proba, axis=1)]
+        # Labels live on the host (they may be strings); numeric labels come
+        # back in the namespace and on the device of the probabilities.
         if self.out_activation_ == "logistic" and self.n_outputs_ > 1:
-            return self._label_binarizer.inverse_transform(proba)
-        return self.classes_[np.argmax(proba, axis=1)]
+            labels = self._label_binarizer.inverse_transform(to_host(proba))
+        else:
+            labels = self.classes_[to_host(ops.argmax(proba, axis=1))]
+        return from_host(labels, like=proba) if labels.dtype.kind in "biuf" else labels
 
     def predict(self, X):
         """Predict class labels (or the 0/1 indicator matrix for multilabel).
@@ -618,7 +635,8 @@ default=None
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted classes.
         """
-        return self._labels_from_proba(self.predict_proba(X))
+        X = self._validated_input(X, "predict")
+        return self._labels_from_proba(self._proba(X))
 
     def predict_proba(self, X):
         """Probability estimates, columns ordered as ``classes_``.
@@ -635,7 +653,10 @@ default=None
             probability per label (multilabel); clipped to ``[tiny, 1 - eps/2]``
             so that ``log(proba)`` equals :meth:`predict_log_proba`.
         """
-        X = self._validated_input(X)
+        return self._proba(self._validated_input(X, "predict_proba"))
+
+    def _proba(self, X):
+        """Probabilities of validated ``X``."""
         return self._predict_rows(X, self._proba_from_scores, self._n_proba_columns())
 
     def predict_log_proba(self, X):
@@ -654,7 +675,7 @@ default=None
         log_proba : ndarray of shape (n_samples, n_classes)
             The log-probabilities, columns ordered as ``classes_``.
         """
-        X = self._validated_input(X)
+        X = self._validated_input(X, "predict_log_proba")
         return self._predict_rows(
             X, lambda score: self._proba_from_scores(score, log=True),
             self._n_proba_columns(),

@@ -17,6 +17,7 @@ from sklearn.utils.validation import column_or_1d
 from sk_scratchnet._base import BaseScratchMLP, _is_stochastic
 from sk_scratchnet._callbacks import with_callbacks
 from sk_scratchnet._heads import get_head, head_of_output
+from sk_scratchnet._namespace import numpy_dtype, to_host
 
 
 class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
@@ -338,7 +339,7 @@ default=None
         X, y = self._validated_X_y(X, y, reset=first_pass, y_numeric=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        Y = self._targets_matrix(y, X.dtype, "y")
+        Y = self._targets_matrix(y, numpy_dtype(X.dtype), "y")
         if not first_pass and Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} output(s) but the fitted model has "
@@ -371,7 +372,7 @@ default=None
         if X_val is None or y_val is None:
             raise ValueError("X_val and y_val must be given together.")
         X_val = self._validated_X_val(X_val)
-        y_val = np.asarray(y_val)
+        y_val = np.asarray(to_host(y_val))
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val)
         if y_val.shape[0] != X_val.shape[0]:
@@ -380,7 +381,7 @@ default=None
             )
         if y_val.dtype.kind not in "biuf":
             raise ValueError(f"y_val must be numeric, got dtype {y_val.dtype}.")
-        Y_val = self._targets_matrix(y_val, self.coefs_[0].dtype, "y_val")
+        Y_val = self._targets_matrix(y_val, numpy_dtype(self.coefs_[0].dtype), "y_val")
         if Y_val.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y_val has {Y_val.shape[1]} output(s) but y has {self.n_outputs_}."
@@ -401,7 +402,8 @@ default=None
 
     def _validation_metric(self, y_val, w_val):
         def r2(score):
-            return r2_score(y_val, self._predictions(score), sample_weight=w_val)
+            prediction = to_host(self._predictions(score))
+            return r2_score(y_val, prediction, sample_weight=w_val)
 
         return r2
 
@@ -409,7 +411,7 @@ default=None
     def _predictions(self, score):
         """Return the head's link of raw scores, 1-D for a single output."""
         prediction = head_of_output(self.out_activation_).link(score)
-        return prediction.ravel() if prediction.shape[1] == 1 else prediction
+        return prediction[:, 0] if prediction.shape[1] == 1 else prediction
 
     def predict(self, X):
         """Predict with the multi-layer perceptron model.
@@ -425,10 +427,10 @@ default=None
             The predicted values (``exp`` of the scores for ``loss='poisson'``,
             so never negative).
         """
-        X = self._validated_input(X)
+        X = self._validated_input(X, "predict")
         link = head_of_output(self.out_activation_).link
         prediction = self._predict_rows(X, link, self.n_outputs_)
-        return prediction.ravel() if self.n_outputs_ == 1 else prediction
+        return prediction[:, 0] if self.n_outputs_ == 1 else prediction
 
     def __sklearn_tags__(self):
         """Declare multi-output support, or for Poisson non-negative targets.
