@@ -223,7 +223,8 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         )
         if not first_pass:
             X = self._same_place_as_model(X, "partial_fit" if incremental else "fit")
-        weights = self._training_weights(to_host(sample_weight), X, y, incremental)
+        sample_weight = to_host(sample_weight)  # weights follow X via the host
+        weights = self._training_weights(sample_weight, X, y, incremental)
         layout = ParamLayout([X.shape[1], *hidden, Y.shape[1]])
         rng = self._training_rng()
         if first_pass:

@@ -283,7 +283,8 @@ class ArrayAPIOps:
 
     # -- reductions and shapes ------------------------------------------------
     def finfo(self, dtype):
-        return self.xp.finfo(dtype)
+        # NumPy's, for the same names (tiny, epsneg) and values in every namespace.
+        return np.finfo(numpy_dtype(dtype))
 
     def max(self, a, axis=None, keepdims=False):
         return self.xp.max(a, axis=axis, keepdims=keepdims)

@@ -276,7 +276,7 @@ def forward(
     a_prev = X
     last = len(coefs) - 1
     for layer, (W, b) in enumerate(zip(coefs, intercepts)):
-        a = ws.outputs[layer][:n]
+        a = ws.outputs[layer][:n, :]
         # isinstance first: issparse costs more than the small matmuls it guards
         if not isinstance(a_prev, np.ndarray) and sparse.issparse(a_prev):
             a[...] = a_prev @ W
@@ -286,8 +286,8 @@ def forward(
         if layer < last:
             act = activations[layer]
             if act.needs_preactivation:
-                ops.copyto(ws.preactivations[layer][:n], a)
-            act.forward(a, ws.scratch[layer][:n])
+                ops.copyto(ws.preactivations[layer][:n, :], a)
+            act.forward(a, ws.scratch[layer][:n, :])
             if dropout_keys is not None and ws.dropout[layer] > 0:
                 a = _drop(a, layer, ws, dropout_keys)
         inputs.append(a)
@@ -299,12 +299,12 @@ def _drop(a, layer, ws, keys):
     """Inverted dropout: zero units with probability p, scale the rest by 1/(1-p)."""
     n = a.shape[0]
     keep = 1.0 - ws.dropout[layer]
-    mask = ws.masks[layer][:n]
+    mask = ws.masks[layer][:n, :]
     # The uniforms are drawn on the host (keyed by row) and moved to the device.
     uniform = from_host(keyed_uniform(keys, layer, a.shape[1]), like=mask)
     ws.ops.less(uniform, keep, out=mask)
     mask *= 1.0 / keep
-    dropped = ws.dropped[layer][:n]
+    dropped = ws.dropped[layer][:n, :]
     ws.ops.multiply(a, mask, out=dropped)
     return dropped
 
@@ -352,16 +352,16 @@ def backward(
         if layer == 0:
             break
         prev = layer - 1
-        da = ws.deltas[prev][:n]
+        da = ws.deltas[prev][:n, :]
         ops.matmul(delta, coefs[layer].T, out=da)  # Eq. 7: dh = dscore @ W.T
         if dropout and ws.masks[prev] is not None:
-            da *= ws.masks[prev][:n]
+            da *= ws.masks[prev][:n, :]
         z = ws.preactivations[prev]
         activations[prev].backward(
-            None if z is None else z[:n],
-            ws.outputs[prev][:n],
+            None if z is None else z[:n, :],
+            ws.outputs[prev][:n, :],
             da,
-            ws.scratch[prev][:n],
+            ws.scratch[prev][:n, :],
         )  # Eq. 8: dr = dh * f'(.)
         delta = da
 
@@ -401,7 +401,7 @@ def loss_and_gradient(
         batch.X, coefs, intercepts, net.activations, ws, batch.dropout_keys
     )
     score = inputs.pop()
-    dscore = ws.deltas[-1][: score.shape[0]]
+    dscore = ws.deltas[-1][: score.shape[0], :]
     loss = net.head.loss_and_dscore(score, batch.Y, batch.row_scale, dscore)
     backward(
         inputs,
@@ -512,10 +512,10 @@ def predict_rows(
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
             part = transform(
-                predict_score(X[start:stop], coefs, intercepts, activations)
+                predict_score(X[start:stop, :], coefs, intercepts, activations)
             )
             check_finite_output(part)
             if out is None:
                 out = ops_for(part).empty((n, n_columns), part.dtype, part)
-            out[start:stop] = part
+            out[start:stop, :] = part
     return out

@@ -574,12 +574,12 @@ class _BatchLoop:
                 if self.is_sparse:
                     X_batch = X[batch]
                 else:
-                    X_batch = ops.take_rows(X, rows, self.x_buf[:m])
-                Y_raw = ops.take_rows(Y, rows, self.y_raw[:m])
+                    X_batch = ops.take_rows(X, rows, self.x_buf[:m, :])
+                Y_raw = ops.take_rows(Y, rows, self.y_raw[:m, :])
             else:
                 batch = rows = slice(start, stop)
-                X_batch, Y_raw = X[batch], Y[batch]
-            Y_batch = self.y_buf[:m]
+                X_batch, Y_raw = X[batch, :], Y[batch, :]
+            Y_batch = self.y_buf[:m, :]
             ops.copyto(Y_batch, Y_raw)
             if epoch_keys is not None:
                 batch_keys = epoch_keys[batch]
