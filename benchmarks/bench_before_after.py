@@ -211,10 +211,10 @@ def child(n_fits):
 
 
 def tree_label(tree):
-    """``<short commit>`` of ``tree``, ``+dirty`` when its package has changes."""
+    """The last commit of ``tree`` that changed the package, ``+dirty`` if edited."""
     try:
         commit = subprocess.run(
-            ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(tree), "log", "-1", "--format=%h", "--", "sk_scratchnet"],
             capture_output=True,
             text=True,
             check=True,
