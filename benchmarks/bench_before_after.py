@@ -359,6 +359,12 @@ def parse_args(argv=None):
         "--fits", type=int, default=2, help="fits per round, the best kept (default: 2)"
     )
     p.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated names: report the paths whose key contains one "
+        "(keys: " + ", ".join(key for key, _, _ in PATHS) + "); all are timed",
+    )
+    p.add_argument(
         "--out",
         default=None,
         help="markdown output path; a .json of the raw rounds is written beside it",
@@ -407,6 +413,8 @@ def main(argv=None):
         "labels": labels,
     }
     rows = aggregate(results)
+    only = [n for n in (args.only or "").split(",") if n]
+    rows = [r for r in rows if not only or any(n in r["key"] for n in only)]
     text = markdown(rows, labels, meta)
     print(text)
     if args.out:
