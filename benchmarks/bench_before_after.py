@@ -1,11 +1,14 @@
 """NumPy-path timings of two source trees of sk_scratchnet, measured in one run.
 
-Run from the repository root, naming an older checkout (``git worktree add``)::
+Run from the repository root, naming a checkout of an older commit (for
+instance one made with ``git worktree add OLD_TREE <commit>``)::
 
-    python benchmarks/bench_before_after.py --old ../old-checkout --rounds 5 \
+    python benchmarks/bench_before_after.py --old OLD_TREE --rounds 5 \
         --out benchmarks/results/before_after.md
 
-``--new`` defaults to the repository this script lives in.  Every round starts
+``--new`` defaults to the repository this script lives in.  Only the package
+of each tree is imported from it (``sk_scratchnet/``); the old tree needs no
+benchmark files of its own.  Every round starts
 one subprocess per tree, alternating their order from round to round, with
 ``PYTHONPATH=<tree>`` so that ``import sk_scratchnet`` loads that tree (the
 child checks it).  Each subprocess runs on one BLAS thread
