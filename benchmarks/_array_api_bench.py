@@ -30,6 +30,7 @@ sets PyTorch's intra-op pool.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import gc
 import json
@@ -491,8 +492,6 @@ def usable_cores():
 
 def parse_args(argv, description, default_threads, default_stem):
     """The options both scripts take."""
-    import argparse
-
     p = argparse.ArgumentParser(description=description)
     p.add_argument(
         "--quick",
