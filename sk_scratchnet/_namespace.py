@@ -543,11 +543,9 @@ def float_dtypes(a):
 
 
 # -- pickling: arrays of other namespaces travel as NumPy arrays ------------------
-class _Moved:
-    """A NumPy copy of a device array, with where it came from."""
-
-    def __init__(self, array, namespace, device):
-        self.array, self.namespace, self.device = array, namespace, device
+# The marker key of an array that host_state moved to the host: a plain dict of
+# a NumPy array and two strings, so that skops needs no extra trusted type.
+_MOVED = "__sk_scratchnet_moved_array__"
 
 
 def _convert(value, fn, seen):
@@ -556,7 +554,7 @@ def _convert(value, fn, seen):
     Walks containers and our own objects (optimizers, early-stopping state);
     the originals are not modified.
     """
-    if isinstance(value, dict):
+    if isinstance(value, dict) and not is_moved(value):
         return {k: _convert(v, fn, seen) for k, v in value.items()}
     if isinstance(value, list | tuple):
         converted = [_convert(v, fn, seen) for v in value]
@@ -577,14 +575,19 @@ def _convert(value, fn, seen):
 
 
 def is_moved(value) -> bool:
-    """Whether ``value`` is an array that :func:`host_state` moved to the host."""
-    return isinstance(value, _Moved)
+    """Tell whether ``value`` is an array that :func:`host_state` moved to the host."""
+    return isinstance(value, dict) and value.get(_MOVED) is True
 
 
 def _to_moved(value):
     if foreign_ops(value) is None:
         return value
-    return _Moved(to_host(value), ops_for(value).name, str(value.device))
+    return {
+        _MOVED: True,
+        "array": to_host(value),
+        "namespace": ops_for(value).name,
+        "device": str(value.device),
+    }
 
 
 def host_state(state):
@@ -623,13 +626,14 @@ def restore_state(state):
     missing = set()
 
     def back(value):
-        if not isinstance(value, _Moved):
+        if not is_moved(value):
             return value
-        like = _device_like(value.namespace, value.device, value.array.dtype)
+        array, namespace, device = value["array"], value["namespace"], value["device"]
+        like = _device_like(namespace, device, array.dtype)
         if like is None:
-            missing.add(f"{value.namespace} ({value.device})")
-            return value.array
-        return from_host(value.array, like=like, dtype=like.dtype)
+            missing.add(f"{namespace} ({device})")
+            return array
+        return from_host(array, like=like, dtype=like.dtype)
 
     restored = _convert(state, back, {})
     if missing:
