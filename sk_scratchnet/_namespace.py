@@ -167,6 +167,26 @@ def _is_scalar(value):
     return isinstance(value, int | float | bool | np.number)
 
 
+def _binary_method(name):
+    """``ops.name(a, b, out=None)`` computed with the namespace's ``name``."""
+
+    def method(self, a, b, out=None):
+        return self._binary(getattr(self.xp, name), a, b, out)
+
+    method.__name__ = name
+    return method
+
+
+def _unary_method(name):
+    """``ops.name(a, out=None)`` computed with the namespace's ``name``."""
+
+    def method(self, a, out=None):
+        return self._out(getattr(self.xp, name)(a), out)
+
+    method.__name__ = name
+    return method
+
+
 class ArrayAPIOps:
     """The same calls as :data:`NUMPY_OPS` for another array API namespace.
 
@@ -206,50 +226,22 @@ class ArrayAPIOps:
             b = self.xp.asarray(b, dtype=a.dtype, device=a.device)
         return self._out(fn(a, b), out)
 
-    def maximum(self, a, b, out=None):
-        return self._binary(self.xp.maximum, a, b, out)
-
-    def minimum(self, a, b, out=None):
-        return self._binary(self.xp.minimum, a, b, out)
-
-    def greater(self, a, b, out=None):
-        return self._binary(self.xp.greater, a, b, out)
-
-    def less(self, a, b, out=None):
-        return self._binary(self.xp.less, a, b, out)
-
-    def add(self, a, b, out=None):
-        return self._binary(self.xp.add, a, b, out)
-
-    def subtract(self, a, b, out=None):
-        return self._binary(self.xp.subtract, a, b, out)
-
-    def multiply(self, a, b, out=None):
-        return self._binary(self.xp.multiply, a, b, out)
-
-    def divide(self, a, b, out=None):
-        return self._binary(self.xp.divide, a, b, out)
-
-    def logaddexp(self, a, b, out=None):
-        return self._binary(self.xp.logaddexp, a, b, out)
-
-    def negative(self, a, out=None):
-        return self._out(self.xp.negative(a), out)
-
-    def tanh(self, a, out=None):
-        return self._out(self.xp.tanh(a), out)
-
-    def exp(self, a, out=None):
-        return self._out(self.xp.exp(a), out)
-
-    def expm1(self, a, out=None):
-        return self._out(self.xp.expm1(a), out)
-
-    def log(self, a, out=None):
-        return self._out(self.xp.log(a), out)
-
-    def sqrt(self, a, out=None):
-        return self._out(self.xp.sqrt(a), out)
+    # NumPy's element-wise functions with ``out=``, by name
+    maximum = _binary_method("maximum")
+    minimum = _binary_method("minimum")
+    greater = _binary_method("greater")
+    less = _binary_method("less")
+    add = _binary_method("add")
+    subtract = _binary_method("subtract")
+    multiply = _binary_method("multiply")
+    divide = _binary_method("divide")
+    logaddexp = _binary_method("logaddexp")
+    negative = _unary_method("negative")
+    tanh = _unary_method("tanh")
+    exp = _unary_method("exp")
+    expm1 = _unary_method("expm1")
+    log = _unary_method("log")
+    sqrt = _unary_method("sqrt")
 
     def clip(self, a, low, high, out=None):
         return self._out(self.xp.clip(a, min=float(low), max=float(high)), out)
