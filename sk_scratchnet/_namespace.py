@@ -332,6 +332,86 @@ class ArrayAPIOps:
         return a
 
 
+class TorchOps(ArrayAPIOps):
+    """PyTorch's own ``out=``: the kernels write into the buffers (no temporary).
+
+    The generic :class:`ArrayAPIOps` computes a new tensor and copies it into
+    ``out``: a second kernel launch and an allocation per call, which is most of
+    the element-wise time of small batches.  Torch's functions take ``out=``
+    (and Python scalars, but for ``maximum``, ``minimum`` and ``logaddexp``).
+    """
+
+    def __init__(self, xp):
+        super().__init__(xp)
+        import torch
+
+        self.torch = torch
+
+    def _native(self, name, a, b, out):
+        fn = getattr(self.torch, name)
+        return fn(a, b) if out is None else fn(a, b, out=out)
+
+    def maximum(self, a, b, out=None):
+        if _is_scalar(b):
+            return self._clamp(a, b, None, out)
+        return self._native("maximum", a, b, out)
+
+    def minimum(self, a, b, out=None):
+        if _is_scalar(b):
+            return self._clamp(a, None, b, out)
+        return self._native("minimum", a, b, out)
+
+    def _clamp(self, a, low, high, out):
+        clamp = self.torch.clamp
+        return clamp(a, low, high) if out is None else clamp(a, low, high, out=out)
+
+    def clip(self, a, low, high, out=None):
+        return self._clamp(a, float(low), float(high), out)
+
+    def greater(self, a, b, out=None):
+        return self._native("gt", a, b, out)
+
+    def less(self, a, b, out=None):
+        return self._native("lt", a, b, out)
+
+    def add(self, a, b, out=None):
+        return self._native("add", a, b, out)
+
+    def subtract(self, a, b, out=None):
+        return self._native("sub", a, b, out)
+
+    def multiply(self, a, b, out=None):
+        return self._native("mul", a, b, out)
+
+    def divide(self, a, b, out=None):
+        return self._native("div", a, b, out)
+
+    def matmul(self, a, b, out=None):
+        return self._native("matmul", a, b, out)
+
+    def column_sums(self, a, out):
+        return self.torch.sum(a, 0, out=out)
+
+    def take_rows(self, X, rows, out):
+        return self.torch.index_select(X, 0, rows, out=out)
+
+    def copyto(self, dst, src):
+        dst.copy_(src)
+
+
+def _torch_unary(name):
+    def method(self, a, out=None):
+        fn = getattr(self.torch, name)
+        return fn(a) if out is None else fn(a, out=out)
+
+    method.__name__ = name
+    return method
+
+
+for _name in ("negative", "tanh", "exp", "expm1", "log", "sqrt"):
+    setattr(TorchOps, _name, _torch_unary(_name))
+
+
 def _special_functions(name):
     """Return the namespace's own ``erf``, where it has one."""
     if name == "torch":
@@ -376,7 +456,7 @@ def ops_for(a):
         ops = NUMPY_OPS
     else:
         _check_writable_views(xp, name, a)
-        ops = ArrayAPIOps(xp)
+        ops = TorchOps(xp) if name == "torch" else ArrayAPIOps(xp)
     _OPS_BY_TYPE[type(a)] = ops
     return ops
 
@@ -449,6 +529,10 @@ def from_host(a, like, dtype=None):
 
 
 def _is_namespace_dtype(xp, dtype):
+    if isinstance(dtype, np.dtype | str) or (
+        isinstance(dtype, type) and issubclass(dtype, np.generic)
+    ):
+        return False
     try:
         return dtype in (xp.float32, xp.float64, xp.bool, xp.int64, xp.int32)
     except TypeError:
