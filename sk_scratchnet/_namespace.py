@@ -7,7 +7,9 @@ written once, as NumPy-style calls with ``out=`` buffers on an ``ops`` object:
 * for NumPy arrays (and SciPy sparse matrices), :data:`NUMPY_OPS`, whose members
   *are* NumPy's ufuncs and functions: the NumPy path runs the same calls as
   before, with its in-place fast paths and bitwise the same results;
-* for any other array API namespace (PyTorch, CuPy, array-api-strict), an
+* for PyTorch tensors, a :class:`TorchOps` whose members are torch's own
+  functions, writing into ``out=`` on the tensor's device;
+* for any other array API namespace (CuPy, array-api-strict), an
   :class:`ArrayAPIOps` with the same signatures that computes a new array in that
   namespace, on the array's device, and assigns it into ``out``.
 
@@ -33,6 +35,7 @@ from scipy import sparse
 __all__ = [
     "NUMPY_OPS",
     "ArrayAPIOps",
+    "TorchOps",
     "check_same_namespace",
     "float_dtypes",
     "foreign_ops",
