@@ -376,10 +376,9 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     def _cast_like_model(self, X):
         dtype = self.coefs_[0].dtype
-        ops = foreign_ops(X)
-        if ops is not None:
-            if X.dtype in float_dtypes(X) and X.dtype != dtype:
-                return ops.astype(X, dtype)
+        if foreign_ops(X) is not None or foreign_ops(self.coefs_[0]) is not None:
+            # Cast by _same_place_as_model, once X is known to be where the
+            # model is (a dtype of one library means nothing to another).
             return X
         if hasattr(X, "dtype") and X.dtype in (np.float32, np.float64):
             if X.dtype != dtype:
@@ -387,7 +386,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         return X
 
     def _same_place_as_model(self, X, method):
-        """``X`` after checking it is where the fitted weights are."""
+        """Return ``X`` after checking it is where the fitted weights are."""
         check_same_namespace(X, self.coefs_[0], self, method)
         dtype = self.coefs_[0].dtype
         if X.dtype != dtype and foreign_ops(X) is not None:
@@ -513,9 +512,9 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 dtype=self._input_dtypes(X),
                 reset=False,
             )
-        if type(self.coefs_[0]) is not np.ndarray:
-            X = self._same_place_as_model(X, method)
-        return X
+        # NumPy or not, X must be where the model is (under dispatch a NumPy
+        # model rejects torch input, as scikit-learn's estimators do).
+        return self._same_place_as_model(X, method)
 
     @staticmethod
     def _dispatching(X):

@@ -618,9 +618,11 @@ default=None
         # back in the namespace and on the device of the probabilities.
         if self.out_activation_ == "logistic" and self.n_outputs_ > 1:
             labels = self._label_binarizer.inverse_transform(to_host(proba))
-        else:
-            labels = self.classes_[to_host(ops.argmax(proba, axis=1))]
-        return from_host(labels, like=proba) if labels.dtype.kind in "biuf" else labels
+            return from_host(labels, like=proba)
+        index = ops.argmax(proba, axis=1)
+        if self.classes_.dtype.kind not in "biuf":  # strings stay on the host
+            return self.classes_[to_host(index)]
+        return ops.take(from_host(self.classes_, like=proba), index)
 
     def predict(self, X):
         """Predict class labels (or the 0/1 indicator matrix for multilabel).

@@ -7,7 +7,9 @@ written once, as NumPy-style calls with ``out=`` buffers on an ``ops`` object:
 * for NumPy arrays (and SciPy sparse matrices), :data:`NUMPY_OPS`, whose members
   *are* NumPy's ufuncs and functions: the NumPy path runs the same calls as
   before, with its in-place fast paths and bitwise the same results;
-* for any other array API namespace (PyTorch, CuPy, array-api-strict), an
+* for PyTorch tensors, a :class:`TorchOps` whose members are torch's own
+  functions, writing into ``out=`` on the tensor's device;
+* for any other array API namespace (CuPy, array-api-strict), an
   :class:`ArrayAPIOps` with the same signatures that computes a new array in that
   namespace, on the array's device, and assigns it into ``out``.
 
@@ -33,6 +35,7 @@ from scipy import sparse
 __all__ = [
     "NUMPY_OPS",
     "ArrayAPIOps",
+    "TorchOps",
     "check_same_namespace",
     "float_dtypes",
     "foreign_ops",
@@ -167,6 +170,26 @@ def _is_scalar(value):
     return isinstance(value, int | float | bool | np.number)
 
 
+def _binary_method(name):
+    """``ops.name(a, b, out=None)`` computed with the namespace's ``name``."""
+
+    def method(self, a, b, out=None):
+        return self._binary(getattr(self.xp, name), a, b, out)
+
+    method.__name__ = name
+    return method
+
+
+def _unary_method(name):
+    """``ops.name(a, out=None)`` computed with the namespace's ``name``."""
+
+    def method(self, a, out=None):
+        return self._out(getattr(self.xp, name)(a), out)
+
+    method.__name__ = name
+    return method
+
+
 class ArrayAPIOps:
     """The same calls as :data:`NUMPY_OPS` for another array API namespace.
 
@@ -206,50 +229,22 @@ class ArrayAPIOps:
             b = self.xp.asarray(b, dtype=a.dtype, device=a.device)
         return self._out(fn(a, b), out)
 
-    def maximum(self, a, b, out=None):
-        return self._binary(self.xp.maximum, a, b, out)
-
-    def minimum(self, a, b, out=None):
-        return self._binary(self.xp.minimum, a, b, out)
-
-    def greater(self, a, b, out=None):
-        return self._binary(self.xp.greater, a, b, out)
-
-    def less(self, a, b, out=None):
-        return self._binary(self.xp.less, a, b, out)
-
-    def add(self, a, b, out=None):
-        return self._binary(self.xp.add, a, b, out)
-
-    def subtract(self, a, b, out=None):
-        return self._binary(self.xp.subtract, a, b, out)
-
-    def multiply(self, a, b, out=None):
-        return self._binary(self.xp.multiply, a, b, out)
-
-    def divide(self, a, b, out=None):
-        return self._binary(self.xp.divide, a, b, out)
-
-    def logaddexp(self, a, b, out=None):
-        return self._binary(self.xp.logaddexp, a, b, out)
-
-    def negative(self, a, out=None):
-        return self._out(self.xp.negative(a), out)
-
-    def tanh(self, a, out=None):
-        return self._out(self.xp.tanh(a), out)
-
-    def exp(self, a, out=None):
-        return self._out(self.xp.exp(a), out)
-
-    def expm1(self, a, out=None):
-        return self._out(self.xp.expm1(a), out)
-
-    def log(self, a, out=None):
-        return self._out(self.xp.log(a), out)
-
-    def sqrt(self, a, out=None):
-        return self._out(self.xp.sqrt(a), out)
+    # NumPy's element-wise functions with ``out=``, by name
+    maximum = _binary_method("maximum")
+    minimum = _binary_method("minimum")
+    greater = _binary_method("greater")
+    less = _binary_method("less")
+    add = _binary_method("add")
+    subtract = _binary_method("subtract")
+    multiply = _binary_method("multiply")
+    divide = _binary_method("divide")
+    logaddexp = _binary_method("logaddexp")
+    negative = _unary_method("negative")
+    tanh = _unary_method("tanh")
+    exp = _unary_method("exp")
+    expm1 = _unary_method("expm1")
+    log = _unary_method("log")
+    sqrt = _unary_method("sqrt")
 
     def clip(self, a, low, high, out=None):
         return self._out(self.xp.clip(a, min=float(low), max=float(high)), out)
@@ -340,6 +335,86 @@ class ArrayAPIOps:
         return a
 
 
+class TorchOps(ArrayAPIOps):
+    """PyTorch's own ``out=``: the kernels write into the buffers (no temporary).
+
+    The generic :class:`ArrayAPIOps` computes a new tensor and copies it into
+    ``out``: a second kernel launch and an allocation per call, which is most of
+    the element-wise time of small batches.  Torch's functions take ``out=``
+    (and Python scalars, but for ``maximum``, ``minimum`` and ``logaddexp``).
+    """
+
+    def __init__(self, xp):
+        super().__init__(xp)
+        import torch
+
+        self.torch = torch
+
+    def _native(self, name, a, b, out):
+        fn = getattr(self.torch, name)
+        return fn(a, b) if out is None else fn(a, b, out=out)
+
+    def maximum(self, a, b, out=None):
+        if _is_scalar(b):
+            return self._clamp(a, b, None, out)
+        return self._native("maximum", a, b, out)
+
+    def minimum(self, a, b, out=None):
+        if _is_scalar(b):
+            return self._clamp(a, None, b, out)
+        return self._native("minimum", a, b, out)
+
+    def _clamp(self, a, low, high, out):
+        clamp = self.torch.clamp
+        return clamp(a, low, high) if out is None else clamp(a, low, high, out=out)
+
+    def clip(self, a, low, high, out=None):
+        return self._clamp(a, float(low), float(high), out)
+
+    def greater(self, a, b, out=None):
+        return self._native("gt", a, b, out)
+
+    def less(self, a, b, out=None):
+        return self._native("lt", a, b, out)
+
+    def add(self, a, b, out=None):
+        return self._native("add", a, b, out)
+
+    def subtract(self, a, b, out=None):
+        return self._native("sub", a, b, out)
+
+    def multiply(self, a, b, out=None):
+        return self._native("mul", a, b, out)
+
+    def divide(self, a, b, out=None):
+        return self._native("div", a, b, out)
+
+    def matmul(self, a, b, out=None):
+        return self._native("matmul", a, b, out)
+
+    def column_sums(self, a, out):
+        return self.torch.sum(a, 0, out=out)
+
+    def take_rows(self, X, rows, out):
+        return self.torch.index_select(X, 0, rows, out=out)
+
+    def copyto(self, dst, src):
+        dst.copy_(src)
+
+
+def _torch_unary(name):
+    def method(self, a, out=None):
+        fn = getattr(self.torch, name)
+        return fn(a) if out is None else fn(a, out=out)
+
+    method.__name__ = name
+    return method
+
+
+for _name in ("negative", "tanh", "exp", "expm1", "log", "sqrt"):
+    setattr(TorchOps, _name, _torch_unary(_name))
+
+
 def _special_functions(name):
     """Return the namespace's own ``erf``, where it has one."""
     if name == "torch":
@@ -384,7 +459,7 @@ def ops_for(a):
         ops = NUMPY_OPS
     else:
         _check_writable_views(xp, name, a)
-        ops = ArrayAPIOps(xp)
+        ops = TorchOps(xp) if name == "torch" else ArrayAPIOps(xp)
     _OPS_BY_TYPE[type(a)] = ops
     return ops
 
@@ -457,6 +532,10 @@ def from_host(a, like, dtype=None):
 
 
 def _is_namespace_dtype(xp, dtype):
+    if isinstance(dtype, np.dtype | str) or (
+        isinstance(dtype, type) and issubclass(dtype, np.generic)
+    ):
+        return False
     try:
         return dtype in (xp.float32, xp.float64, xp.bool, xp.int64, xp.int32)
     except TypeError:
@@ -543,11 +622,9 @@ def float_dtypes(a):
 
 
 # -- pickling: arrays of other namespaces travel as NumPy arrays ------------------
-class _Moved:
-    """A NumPy copy of a device array, with where it came from."""
-
-    def __init__(self, array, namespace, device):
-        self.array, self.namespace, self.device = array, namespace, device
+# The marker key of an array that host_state moved to the host: a plain dict of
+# a NumPy array and two strings, so that skops needs no extra trusted type.
+_MOVED = "__sk_scratchnet_moved_array__"
 
 
 def _convert(value, fn, seen):
@@ -556,7 +633,7 @@ def _convert(value, fn, seen):
     Walks containers and our own objects (optimizers, early-stopping state);
     the originals are not modified.
     """
-    if isinstance(value, dict):
+    if isinstance(value, dict) and not is_moved(value):
         return {k: _convert(v, fn, seen) for k, v in value.items()}
     if isinstance(value, list | tuple):
         converted = [_convert(v, fn, seen) for v in value]
@@ -577,14 +654,19 @@ def _convert(value, fn, seen):
 
 
 def is_moved(value) -> bool:
-    """Whether ``value`` is an array that :func:`host_state` moved to the host."""
-    return isinstance(value, _Moved)
+    """Tell whether ``value`` is an array that :func:`host_state` moved to the host."""
+    return isinstance(value, dict) and value.get(_MOVED) is True
 
 
 def _to_moved(value):
     if foreign_ops(value) is None:
         return value
-    return _Moved(to_host(value), ops_for(value).name, str(value.device))
+    return {
+        _MOVED: True,
+        "array": to_host(value),
+        "namespace": ops_for(value).name,
+        "device": str(value.device),
+    }
 
 
 def host_state(state):
@@ -623,13 +705,14 @@ def restore_state(state):
     missing = set()
 
     def back(value):
-        if not isinstance(value, _Moved):
+        if not is_moved(value):
             return value
-        like = _device_like(value.namespace, value.device, value.array.dtype)
+        array, namespace, device = value["array"], value["namespace"], value["device"]
+        like = _device_like(namespace, device, array.dtype)
         if like is None:
-            missing.add(f"{value.namespace} ({value.device})")
-            return value.array
-        return from_host(value.array, like=like, dtype=like.dtype)
+            missing.add(f"{namespace} ({device})")
+            return array
+        return from_host(array, like=like, dtype=like.dtype)
 
     restored = _convert(state, back, {})
     if missing:

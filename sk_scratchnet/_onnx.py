@@ -28,6 +28,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from sk_scratchnet._activations import ELU_ALPHA, LEAKY_RELU_SLOPE
+from sk_scratchnet._namespace import to_host
 
 __all__ = ["register_skl2onnx", "to_onnx"]
 
@@ -414,6 +415,8 @@ def _add_model(graph, x, model, outputs):
     for layer, (coef, intercept) in enumerate(
         zip(model.coefs_, model.intercepts_, strict=True)
     ):
+        # Weights on another array library or device are copied to the host.
+        coef, intercept = to_host(coef), to_host(intercept)
         z = graph.op("MatMul", z, graph.const(f"coef_{layer}", coef))
         z = graph.op("Add", z, graph.const(f"intercept_{layer}", intercept))
         if layer < n_layers - 1:

@@ -563,7 +563,9 @@ class _BatchLoop:
         batch_keys = None
         accumulated_loss = 0.0
         # The order on X's device (NumPy: the same array).
-        device_idx = from_host(sample_idx, like=self.net.theta)
+        device_idx = (
+            from_host(sample_idx, like=self.net.theta) if self.shuffle else None
+        )
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
             m = stop - start

@@ -1,0 +1,648 @@
+"""The array-library layer: ``ArrayAPIOps`` must compute what ``NUMPY_OPS`` does.
+
+Every function of :class:`ArrayAPIOps` is run on array-api-strict arrays (float64
+on its default device, float32 on a second device) and compared with the same
+call of :data:`NUMPY_OPS` on NumPy copies of the inputs; the result must stay in
+the input's namespace, dtype and device, and ``out=`` must be filled and returned
+even when it is a view into a larger buffer.
+"""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.special
+from scipy import sparse
+
+from sk_scratchnet import ScratchMLPClassifier, _namespace
+from sk_scratchnet._namespace import (
+    NUMPY_OPS,
+    ArrayAPIOps,
+    check_same_namespace,
+    float_dtypes,
+    foreign_ops,
+    from_host,
+    host_state,
+    is_moved,
+    is_numpy,
+    numpy_dtype,
+    ops_for,
+    restore_state,
+    take_rows,
+    to_host,
+)
+from sk_scratchnet._optimizers import Adam
+
+xps = pytest.importorskip("array_api_strict")
+
+TORCH_REASON = "PyTorch is an optional extra: pip install torch"
+
+# (NumPy dtype name, array-api-strict device name)
+PLACES = [("float64", "CPU_DEVICE"), ("float32", "device1")]
+PLACE_IDS = ["float64-CPU_DEVICE", "float32-device1"]
+
+
+def _device(name):
+    return xps.Device(name)
+
+
+def _strict(a, place):
+    """NumPy ``a`` as an array-api-strict array of ``place``'s dtype and device."""
+    dtype, device = place
+    a = np.asarray(a)
+    if a.dtype.kind == "f":
+        return xps.asarray(a.astype(dtype), device=_device(device))
+    return xps.asarray(a, device=_device(device))
+
+
+def _tolerance(place):
+    return {"rtol": 1e-15, "atol": 0} if place[0] == "float64" else {"rtol": 1e-6}
+
+
+def _assert_same(result, expected, place, like):
+    """``result`` is in ``like``'s namespace/device and equals NumPy's ``expected``."""
+    assert type(result) is type(like)
+    assert result.device == like.device
+    host = to_host(result)
+    expected = np.asarray(expected)
+    assert host.shape == expected.shape
+    if expected.dtype.kind == "f":
+        assert numpy_dtype(result.dtype) == np.dtype(place[0])
+        np.testing.assert_allclose(host, expected, **_tolerance(place))
+    else:
+        np.testing.assert_array_equal(host, expected)
+
+
+@pytest.fixture(params=PLACES, ids=PLACE_IDS)
+def place(request):
+    return request.param
+
+
+@pytest.fixture
+def data(place):
+    """Two (5, 3) operands, NumPy and strict, with negative, zero and positive."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(5, 3)).astype(place[0])
+    b = rng.normal(size=(5, 3)).astype(place[0])
+    a[0, 0] = 0.0
+    b[1, 1] = a[1, 1]  # a tie for maximum/minimum/greater/less
+    return a, b, _strict(a, place), _strict(b, place)
+
+
+@pytest.fixture
+def ops():
+    ops = ops_for(xps.asarray([1.0]))
+    assert isinstance(ops, ArrayAPIOps)
+    return ops
+
+
+BINARY = [
+    "maximum",
+    "minimum",
+    "greater",
+    "less",
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "logaddexp",
+]
+UNARY = ["negative", "tanh", "exp", "expm1", "expit", "erf"]
+POSITIVE_UNARY = ["log", "sqrt"]
+
+
+# ----------------------------------------------------------- element-wise ops
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_matches_numpy(ops, data, place, name):
+    a, b, A, B = data
+    expected = getattr(NUMPY_OPS, name)(a, b)
+    _assert_same(getattr(ops, name)(A, B), expected, place, A)
+
+
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_fills_and_returns_out(ops, data, place, name):
+    a, b, A, B = data
+    expected = getattr(NUMPY_OPS, name)(a, b)
+    out = ops.empty(A.shape, A.dtype, like=A)
+    result = getattr(ops, name)(A, B, out=out)
+    assert result is out
+    # bool results (greater, less) are written into the float buffer as 0/1
+    _assert_same(out, expected.astype(place[0]), place, A)
+
+
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_writes_into_a_view_of_a_bigger_buffer(ops, data, place, name):
+    a, b, A, B = data
+    big = ops.zeros((7, 5), A.dtype, like=A)
+    view = big[1:6, 1:4]
+    result = getattr(ops, name)(A, B, out=view)
+    expected = np.zeros((7, 5), dtype=place[0])
+    expected[1:6, 1:4] = getattr(NUMPY_OPS, name)(a, b)
+    _assert_same(big, expected, place, A)
+    _assert_same(result, expected[1:6, 1:4], place, A)
+
+
+@pytest.mark.parametrize(
+    ("name", "scalar"),
+    [
+        (name, scalar)
+        for name in BINARY
+        for scalar in (0, 1, 0.5, -2.0, np.float64(1.5))
+        if not (name == "divide" and scalar == 0)
+    ],
+)
+def test_python_scalar_operands(ops, data, place, name, scalar):
+    a, _, _, _ = data
+    a = np.where(a == 0, 0.25, a).astype(place[0])  # no division by zero
+    A = _strict(a, place)
+    # NumPy keeps the array's dtype for a Python (weak) scalar; so must we.
+    expected = getattr(NUMPY_OPS, name)(a, float(scalar))
+    _assert_same(getattr(ops, name)(A, scalar), expected, place, A)
+    expected = getattr(NUMPY_OPS, name)(float(scalar), a)
+    _assert_same(getattr(ops, name)(scalar, A), expected, place, A)
+
+
+def test_bool_result_into_float_buffer(ops, data, place):
+    a, _, A, _ = data
+    out = ops.zeros(A.shape, A.dtype, like=A)
+    ops.greater(A, 0, out=out)
+    assert numpy_dtype(out.dtype) == np.dtype(place[0])
+    _assert_same(out, (a > 0).astype(place[0]), place, A)
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_matches_numpy(ops, data, place, name):
+    a, _, A, _ = data
+    expected = getattr(NUMPY_OPS, name)(a)
+    _assert_same(getattr(ops, name)(A), expected, place, A)
+    big = ops.zeros((6, 3), A.dtype, like=A)
+    view = big[1:, :]
+    assert getattr(ops, name)(A, out=view) is view
+    _assert_same(big[1:, :], expected, place, A)
+    _assert_same(big[:1, :], np.zeros((1, 3), place[0]), place, A)
+
+
+@pytest.mark.parametrize("name", POSITIVE_UNARY)
+def test_unary_of_positive_values_matches_numpy(ops, data, place, name):
+    a, _, _, _ = data
+    a = np.abs(a) + 0.5
+    A = _strict(a, place)
+    out = ops.empty(A.shape, A.dtype, like=A)
+    result = getattr(ops, name)(A, out=out)
+    assert result is out
+    _assert_same(out, getattr(NUMPY_OPS, name)(a), place, A)
+
+
+def test_clip_matches_numpy(ops, data, place):
+    a, _, A, _ = data
+    expected = NUMPY_OPS.clip(a, -0.5, 0.25)
+    _assert_same(ops.clip(A, -0.5, 0.25), expected, place, A)
+    out = ops.empty(A.shape, A.dtype, like=A)
+    assert ops.clip(A, np.float64(-0.5), 0.25, out=out) is out
+    _assert_same(out, expected, place, A)
+
+
+# Far tails of the sigmoid: exp(-z) overflows for z below about -709 (float64)
+# and -88 (float32); the sigmoid itself is a normal or subnormal number there.
+TAILS = {
+    "float64": [-1000.0, -745.0, -740.0, -708.0, -40.0, 0.0, 40.0, 708.0, 1000.0],
+    "float32": [-120.0, -103.0, -100.0, -87.0, -17.0, 0.0, 17.0, 87.0, 120.0],
+}
+
+
+def test_expit_in_the_far_tails(ops, place):
+    z = np.array(TAILS[place[0]], dtype=place[0])
+    Z = _strict(z, place)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        result = ops.expit(Z)
+    assert result.device == Z.device
+    assert result.dtype == Z.dtype
+    result = to_host(result)
+    assert np.isfinite(result).all()
+    assert result[0] == 0.0  # below the smallest subnormal
+    # tiny values are not rounded to 0 before the dtype forces it: below 0,
+    # expit(z) = exp(z) / (1 + exp(z)) = exp(z) to the last (subnormal) bit
+    assert (result[1:-1] > 0).all()
+    np.testing.assert_array_equal(result[1:4], np.exp(z[1:4]))
+    assert result[-1] == 1.0
+    # where SciPy's expit does not underflow early, the two agree
+    np.testing.assert_allclose(
+        result[3:], scipy.special.expit(z[3:]), **_tolerance(place)
+    )
+
+
+def test_erf_on_strict_arrays_uses_scipy_on_the_host(ops, place):
+    z = np.linspace(-4, 4, 17).astype(place[0])
+    Z = _strict(z, place)
+    _assert_same(ops.erf(Z), scipy.special.erf(z), place, Z)
+
+
+def test_erf_on_torch_uses_torch(monkeypatch):
+    torch = pytest.importorskip("torch", reason=TORCH_REASON)
+    z = np.linspace(-4, 4, 17)
+    Z = torch.asarray(z)
+    ops = ops_for(Z)
+
+    def no_host(a):
+        raise AssertionError("erf went through the host")
+
+    monkeypatch.setattr(_namespace, "to_host", no_host)
+    result = ops.erf(Z)
+    assert isinstance(result, torch.Tensor)
+    assert result.dtype == torch.float64
+    np.testing.assert_allclose(result.numpy(), scipy.special.erf(z), rtol=1e-15)
+
+
+def test_xlogy_is_zero_where_x_is_zero(ops, place):
+    x = np.array([[0.0, 0.0, 0.0, 1.0, 2.0, 0.5]], dtype=place[0])
+    y = np.array([[0.0, 1.0, 3.0, 0.5, 3.0, 1e-30]], dtype=place[0])
+    X, Y = _strict(x, place), _strict(y, place)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        result = ops.xlogy(X, Y)
+    expected = scipy.special.xlogy(x, y)
+    assert expected[0, 0] == 0.0
+    _assert_same(result, expected, place, X)
+
+
+def test_matmul_and_copyto(ops, data, place):
+    a, b, A, B = data
+    expected = a @ b.T
+    Bt = _strict(b.T, place)
+    _assert_same(ops.matmul(A, Bt), expected, place, A)
+    big = ops.zeros((6, 6), A.dtype, like=A)
+    out = big[1:, 1:]
+    assert ops.matmul(A, Bt, out=out) is out
+    _assert_same(big[1:, 1:], expected, place, A)
+    dst = ops.zeros(A.shape, A.dtype, like=A)
+    ops.copyto(dst, B)
+    _assert_same(dst, b, place, A)
+
+
+# ----------------------------------------------------------- reductions, shapes
+def test_finfo_is_numpys(ops, place):
+    dtype = getattr(xps, place[0])
+    assert ops.finfo(dtype).eps == np.finfo(place[0]).eps
+    assert ops.finfo(dtype).tiny == np.finfo(place[0]).tiny
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_max_and_sum(ops, data, place, axis, keepdims):
+    a, _, A, _ = data
+    for name in ("max", "sum"):
+        expected = getattr(NUMPY_OPS, name)(a, axis=axis, keepdims=keepdims)
+        _assert_same(
+            getattr(ops, name)(A, axis=axis, keepdims=keepdims), expected, place, A
+        )
+
+
+def test_mean_argmax_row_dot(ops, data, place):
+    a, b, A, B = data
+    _assert_same(ops.mean(A), NUMPY_OPS.mean(a), place, A)
+    _assert_same(ops.argmax(A, axis=1), NUMPY_OPS.argmax(a, axis=1), place, A)
+    _assert_same(ops.row_dot(A, B), NUMPY_OPS.row_dot(a, b), place, A)
+
+
+def test_column_sums_fills_out(ops, data, place):
+    a, _, A, _ = data
+    expected = np.zeros(5, dtype=place[0])
+    expected[1:4] = a.sum(axis=0)
+    big = ops.zeros((5,), A.dtype, like=A)
+    out = big[1:4]
+    assert ops.column_sums(A, out) is out
+    _assert_same(big, expected, place, A)
+    np.testing.assert_allclose(
+        NUMPY_OPS.column_sums(a, np.empty(3, place[0])), expected[1:4]
+    )
+
+
+def test_take_rows_and_take(ops, data, place):
+    a, _, A, _ = data
+    rows = np.array([4, 0, 0, 2])
+    rows_dev = from_host(rows, like=A)
+    expected = NUMPY_OPS.take_rows(a, rows, np.empty((4, 3), place[0]))
+    big = ops.zeros((6, 3), A.dtype, like=A)
+    out = big[1:5, :]
+    assert ops.take_rows(A, rows_dev, out) is out
+    _assert_same(big[1:5, :], expected, place, A)
+    _assert_same(ops.take(A, rows_dev), a[rows], place, A)
+    weights = _strict(a[:, 0], place)
+    _assert_same(ops.take(weights, rows_dev), a[rows, 0], place, A)
+    _assert_same(ops.take(weights, slice(1, 3)), a[1:3, 0], place, A)
+    _assert_same(take_rows(A, rows), a[rows], place, A)
+    assert take_rows(a, rows).tolist() == a[rows].tolist()
+
+
+def test_hstack_reshape_copy_astype(ops, data, place):
+    a, b, A, B = data
+    _assert_same(ops.hstack([A, B]), NUMPY_OPS.hstack([a, b]), place, A)
+    _assert_same(ops.hstack((-A, A)), np.hstack([-a, a]), place, A)
+    flat = ops.zeros((15,), A.dtype, like=A)
+    # the flat parameter vector relies on reshapes being views
+    matrix = ops.reshape(flat, (5, 3))
+    matrix[...] = A
+    _assert_same(flat, a.reshape(-1), place, A)
+    copy = ops.copy(A)
+    copy[...] = 0.0
+    _assert_same(A, a, place, A)
+    other = "float32" if place[0] == "float64" else "float64"
+    cast = ops.astype(A, getattr(xps, other))
+    assert numpy_dtype(cast.dtype) == np.dtype(other)
+    np.testing.assert_allclose(to_host(cast), a.astype(other), rtol=1e-6)
+
+
+def test_allocation_on_the_device(ops, data, place):
+    _, _, A, _ = data
+    for array in (
+        ops.empty_like(A),
+        ops.empty((2, 4), A.dtype, like=A),
+        ops.zeros((2, 4), A.dtype, like=A),
+    ):
+        assert type(array) is type(A)
+        assert array.device == A.device
+        assert array.dtype == A.dtype
+    _assert_same(
+        ops.zeros((2, 4), A.dtype, like=A), np.zeros((2, 4), place[0]), place, A
+    )
+    assert ops.empty_like(A).shape == A.shape
+
+
+def test_all_finite_and_dense(ops, data, place):
+    a, _, A, _ = data
+    assert ops.all_finite(A) is True
+    for bad in (np.nan, np.inf, -np.inf):
+        b = a.copy()
+        b[2, 1] = bad
+        assert ops.all_finite(_strict(b, place)) is False
+        assert NUMPY_OPS.all_finite(b) is False
+    assert ops.dense(A) is A
+
+
+def test_numpy_ops_are_numpys_own_functions():
+    assert NUMPY_OPS.maximum is np.maximum
+    assert NUMPY_OPS.expit is scipy.special.expit
+    assert NUMPY_OPS.is_numpy is True
+    assert NUMPY_OPS.name == "numpy"
+
+
+# ----------------------------------------------------------- finding the ops
+def test_ops_for_numpy_memmap_and_sparse(tmp_path):
+    a = np.arange(6.0).reshape(3, 2)
+    path = tmp_path / "a.dat"
+    memmap = np.memmap(path, dtype=np.float64, mode="w+", shape=(3, 2))
+    memmap[:] = a
+    for array in (
+        a,
+        a.astype(np.float32),
+        memmap,
+        np.memmap(path, dtype=np.float64, mode="r", shape=(3, 2)),
+        sparse.csr_matrix(a),
+        sparse.csc_matrix(a),
+        sparse.csr_array(a),
+    ):
+        assert ops_for(array) is NUMPY_OPS
+        assert is_numpy(array)
+    del memmap
+
+
+def test_ops_for_strict_and_torch():
+    ops = ops_for(xps.asarray([1.0]))
+    assert isinstance(ops, ArrayAPIOps)
+    assert ops.name == "array_api_strict"
+    assert ops.is_numpy is False
+    assert (
+        ops_for(xps.asarray([1.0], dtype=xps.float32, device=_device("device1"))) is ops
+    )
+    assert not is_numpy(xps.asarray([1.0]))
+    torch = pytest.importorskip("torch", reason=TORCH_REASON)
+    assert ops_for(torch.asarray([1.0])).name == "torch"
+
+
+def test_foreign_ops():
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    for value in (
+        None,
+        [[1.0, 2.0]],
+        (1.0, 2.0),
+        frame,
+        frame["a"],
+        np.ones(3),
+        sparse.csr_matrix(np.eye(2)),
+    ):
+        assert foreign_ops(value) is None
+    assert foreign_ops(xps.asarray([1.0])) is ops_for(xps.asarray([1.0]))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "expected"),
+    [
+        (np.float32, np.float32),
+        (np.dtype("float64"), np.float64),
+        (np.int64, np.int64),
+        (xps.float32, np.float32),
+        (xps.float64, np.float64),
+        (xps.int64, np.int64),
+        (xps.bool, np.bool_),
+    ],
+)
+def test_numpy_dtype(dtype, expected):
+    assert numpy_dtype(dtype) == np.dtype(expected)
+
+
+def test_numpy_dtype_of_torch_dtypes():
+    torch = pytest.importorskip("torch", reason=TORCH_REASON)
+    assert numpy_dtype(torch.float32) == np.float32
+    assert numpy_dtype(torch.float64) == np.float64
+    assert numpy_dtype(torch.int64) == np.int64
+
+
+def test_float_dtypes():
+    assert float_dtypes(np.ones(2)) == (np.float64, np.float32)
+    assert float_dtypes(xps.asarray([1.0])) == (xps.float64, xps.float32)
+    no_f64 = xps.asarray([1.0], dtype=xps.float32, device=_device("no_float64"))
+    assert float_dtypes(no_f64) == (xps.float32,)
+
+
+# ----------------------------------------------------------- host transfers
+@pytest.mark.parametrize(
+    "host",
+    [
+        np.arange(12.0).reshape(4, 3) / 7,
+        np.arange(5),
+        np.array([True, False, True]),
+    ],
+    ids=["float", "int", "bool"],
+)
+def test_to_host_from_host_round_trip(place, host):
+    like = _strict(np.zeros(1), place)
+    moved = from_host(host, like=like)
+    assert type(moved) is type(like)
+    assert moved.device == like.device
+    expected_dtype = {"f": np.dtype(place[0]), "i": np.int64, "b": np.bool_}
+    assert numpy_dtype(moved.dtype) == expected_dtype[host.dtype.kind]
+    back = to_host(moved)
+    assert isinstance(back, np.ndarray)
+    np.testing.assert_array_equal(back, host.astype(expected_dtype[host.dtype.kind]))
+
+
+def test_from_host_with_an_explicit_dtype(place):
+    like = _strict(np.zeros(1), place)
+    host = np.arange(4.0)
+    for dtype in ("float32", xps.float32):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            moved = from_host(host, like=like, dtype=dtype)
+        assert moved.dtype == xps.float32
+        assert moved.device == like.device
+    # a non-contiguous NumPy array moves too
+    moved = from_host(np.arange(10.0)[::2], like=like)
+    np.testing.assert_array_equal(to_host(moved), np.arange(10.0)[::2])
+
+
+def test_to_host_from_host_with_torch():
+    torch = pytest.importorskip("torch", reason=TORCH_REASON)
+    like = torch.zeros(1, dtype=torch.float32)
+    host = np.arange(6.0).reshape(2, 3)
+    moved = from_host(host, like=like)
+    assert isinstance(moved, torch.Tensor)
+    assert moved.dtype == torch.float32
+    assert moved.device == like.device
+    back = to_host(moved)
+    assert isinstance(back, np.ndarray)
+    np.testing.assert_array_equal(back, host.astype(np.float32))
+    grad = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    np.testing.assert_array_equal(to_host(grad), np.ones(3))
+
+
+def test_host_values_pass_through():
+    a = np.arange(3.0)
+    matrix = sparse.csr_matrix(np.eye(2))
+    values = [[1.0, 2.0]]
+    assert to_host(a) is a
+    assert to_host(matrix) is matrix
+    assert to_host(values) is values
+    assert to_host(None) is None
+    assert from_host(None, like=xps.asarray([1.0])) is None
+    assert from_host(a, like=np.zeros(1)) is a
+    assert from_host(a, like=np.zeros(1, np.float32)) is a
+    assert from_host(a, like=sparse.csr_matrix(np.eye(2))) is a
+
+
+# ----------------------------------------------------------- same namespace
+def test_check_same_namespace_passes_on_the_same_place():
+    clf = ScratchMLPClassifier()
+    A = xps.asarray(np.ones((2, 2)))
+    check_same_namespace(xps.asarray(np.ones((3, 2))), A, clf, "predict")
+    check_same_namespace(np.ones((3, 2)), np.ones((2, 2)), clf, "predict")
+    check_same_namespace(
+        sparse.csr_matrix(np.ones((3, 2))), np.ones((2, 2)), clf, "fit"
+    )
+
+
+def test_check_same_namespace_names_the_namespaces():
+    clf = ScratchMLPClassifier()
+    with pytest.raises(ValueError) as error:
+        check_same_namespace(np.ones((3, 2)), xps.asarray([1.0]), clf, "predict_proba")
+    message = str(error.value)
+    assert (
+        "Inputs passed to ScratchMLPClassifier.predict_proba() must use the same "
+        in (message)
+    )
+    assert "namespace and the same device as those passed to fit()" in message
+    assert (
+        "Array namespaces used during fit (array_api_strict) and predict_proba "
+        "(numpy) differ." in message
+    )
+    assert "array_api_dispatch=True" in message
+
+
+def test_check_same_namespace_names_the_devices():
+    clf = ScratchMLPClassifier()
+    fitted = xps.asarray([1.0])
+    X = xps.asarray(np.ones((3, 2)), device=_device("device1"))
+    with pytest.raises(ValueError) as error:
+        check_same_namespace(X, fitted, clf, "partial_fit")
+    message = str(error.value)
+    assert "ScratchMLPClassifier.partial_fit() must use the same namespace" in message
+    assert (
+        f"Devices used during fit ({fitted.device}) and partial_fit ({X.device}) "
+        "differ." in message
+    )
+
+
+# ----------------------------------------------------------- pickling state
+def _state(place):
+    rng = np.random.default_rng(0)
+    coef = _strict(rng.normal(size=(3, 2)), place)
+    intercept = _strict(rng.normal(size=2), place)
+    optimizer = Adam(8, getattr(xps, place[0]), 0.01, like=coef)
+    optimizer.m[...] = _strict(np.arange(8.0), place)
+    return {
+        "coefs_": [coef],
+        "intercepts_": (intercept,),
+        "nested": {"same": coef, "host": np.arange(3.0), "n": 3, "name": "relu"},
+        "_optimizer": optimizer,
+        "_optimizer_again": optimizer,
+    }
+
+
+def test_host_state_and_restore_state(place):
+    state = _state(place)
+    saved = pickle.loads(pickle.dumps(host_state(state)))
+    # the original state is untouched
+    assert type(state["coefs_"][0]) is type(xps.asarray([1.0]))
+    assert type(state["_optimizer"].m) is type(xps.asarray([1.0]))
+    assert is_moved(saved["coefs_"][0])
+    assert is_moved(saved["intercepts_"][0])
+    assert is_moved(saved["_optimizer"].m)
+    assert isinstance(saved["nested"]["host"], np.ndarray)
+    assert saved["nested"]["n"] == 3
+    assert saved["_optimizer"] is saved["_optimizer_again"]
+
+    restored = restore_state(saved)
+    for key, index in (("coefs_", 0), ("intercepts_", 0)):
+        original = state[key][index]
+        back = restored[key][index]
+        assert type(back) is type(original)
+        assert back.device == original.device
+        assert back.dtype == original.dtype
+        np.testing.assert_array_equal(to_host(back), to_host(original))
+    assert isinstance(restored["intercepts_"], tuple)
+    assert restored["_optimizer"].m.device == state["_optimizer"].m.device
+    np.testing.assert_array_equal(to_host(restored["_optimizer"].m), np.arange(8.0))
+    np.testing.assert_array_equal(
+        to_host(restored["nested"]["same"]), to_host(state["coefs_"][0])
+    )
+    assert restored["_optimizer"] is restored["_optimizer_again"]
+
+
+def test_restore_state_without_the_device_warns(monkeypatch, place):
+    state = _state(place)
+    saved = host_state(state)
+    monkeypatch.setattr(_namespace, "_device_like", lambda *args: None)
+    with pytest.warns(UserWarning, match="not available here") as record:
+        restored = restore_state(saved)
+    assert len(record) == 1
+    message = str(record[0].message)
+    assert "array_api_strict" in message
+    assert place[1] in message
+    assert "NumPy arrays instead" in message
+    coef = restored["coefs_"][0]
+    assert isinstance(coef, np.ndarray)
+    assert coef.dtype == np.dtype(place[0])
+    np.testing.assert_array_equal(coef, to_host(state["coefs_"][0]))
+    assert isinstance(restored["_optimizer"].m, np.ndarray)
+
+
+def test_host_state_leaves_numpy_state_alone():
+    state = {"coefs_": [np.ones((2, 2))], "n": 1}
+    saved = host_state(state)
+    assert saved["coefs_"][0] is state["coefs_"][0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert restore_state(saved)["coefs_"][0] is state["coefs_"][0]
