@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sk_scratchnet._activations import ACTIVATIONS
 from sk_scratchnet._callbacks import CALLBACK_STATE, CallbackSupportMixin, FitReporter
-from sk_scratchnet._checks import check_weights
+from sk_scratchnet._checks import all_finite, check_weights
 from sk_scratchnet._heads import head_of_output
 from sk_scratchnet._namespace import (
     check_same_namespace,
@@ -495,7 +495,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             and X.shape[0] > 0
             and X.shape[1] == self.n_features_in_
             and "feature_names_in_" not in self.__dict__
-            and np.isfinite(X).all()
+            and all_finite(X)
         ):
             # What validate_data would return unchanged, without its overhead
             # (it dominates the latency of small predicts).
@@ -548,7 +548,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 0))
             and y.dtype.kind in "biufU"
             and "feature_names_in_" not in self.__dict__
-            and np.isfinite(X).all()
+            and all_finite(X)
             and (y.dtype.kind != "f" or np.isfinite(y).all())
         ):
             if reset:

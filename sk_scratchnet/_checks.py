@@ -6,6 +6,19 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 
+def all_finite(X) -> bool:
+    """Tell whether a float ndarray holds only finite values, without a mask of X.
+
+    ``np.isfinite(X).all()`` allocates a boolean array the size of ``X`` (45 MiB
+    for 60 000 x 784): the sum is finite exactly when every value is, unless
+    it overflows, and only then is the element-wise check run.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(X.sum()):
+            return True
+    return bool(np.isfinite(X).all())
+
+
 def check_weights(sample_weight, n_samples, dtype):
     """Validate ``sample_weight``: 1-D, ``n_samples`` long, finite and >= 0."""
     try:
