@@ -389,8 +389,9 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         """Return ``X`` after checking it is where the fitted weights are."""
         check_same_namespace(X, self.coefs_[0], self, method)
         dtype = self.coefs_[0].dtype
-        if X.dtype != dtype and foreign_ops(X) is not None:
-            X = foreign_ops(X).astype(X, dtype)
+        ops = foreign_ops(X)
+        if ops is not None and X.dtype != dtype:
+            X = ops.astype(X, dtype)
         return X
 
     # ------------------------------------------------------------ initialising

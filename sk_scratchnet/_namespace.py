@@ -600,13 +600,15 @@ def foreign_ops(a):
     """
     if a is None or isinstance(a, np.ndarray) or sparse.issparse(a):
         return None
-    if not hasattr(a, "__dlpack__") and not hasattr(a, "__array_namespace__"):
-        return None
-    try:
-        _array_namespace(a)
-    except TypeError:
-        return None
-    ops = ops_for(a)
+    ops = _OPS_BY_TYPE.get(type(a))
+    if ops is None:
+        if not hasattr(a, "__dlpack__") and not hasattr(a, "__array_namespace__"):
+            return None
+        try:
+            _array_namespace(a)
+        except TypeError:
+            return None
+        ops = ops_for(a)
     return None if ops is NUMPY_OPS else ops
 
 

@@ -34,7 +34,24 @@ import numpy as np
 from sk_scratchnet._namespace import NUMPY_OPS, ops_for
 
 
-class SGD:
+class _CopyOnWrite:
+    """``fork()`` for an optimizer whose state arrays its first step replaces."""
+
+    # A fork shares the state arrays of its original until its first step.
+    _shared = False
+
+    def fork(self):
+        """Return a copy whose first step writes new state (copy on write).
+
+        The original keeps its state whatever the fork does, without a copy of
+        the state up front: a failed ``partial_fit`` just drops the fork.
+        """
+        twin = copy.copy(self)
+        twin._shared = True
+        return twin
+
+
+class SGD(_CopyOnWrite):
     r"""Mini-batch SGD with (Nesterov) momentum, Eq. 10.
 
     Parameters
@@ -61,19 +78,6 @@ class SGD:
         self.velocity = ops.zeros(n_params, dtype, like)
         self._step = ops.empty(n_params, dtype, like)
 
-    # A fork shares the velocity of its original until its first step.
-    _shared = False
-
-    def fork(self) -> SGD:
-        """Return a copy whose first step writes a new velocity (copy on write).
-
-        The original keeps its state whatever the fork does, without a copy of
-        the velocity up front: a failed ``partial_fit`` just drops the fork.
-        """
-        twin = copy.copy(self)
-        twin._shared = True
-        return twin
-
     def update(self, theta: np.ndarray, grad: np.ndarray) -> None:
         """Apply one step of Eq. 10 to ``theta`` in place (``grad`` is clobbered)."""
         ops = ops_for(theta)
@@ -94,7 +98,7 @@ class SGD:
             theta += v
 
 
-class Adam:
+class Adam(_CopyOnWrite):
     r"""Adam, Eq. 11.
 
     Parameters
@@ -129,19 +133,6 @@ class Adam:
         self.m = ops.zeros(n_params, dtype, like)
         self.v = ops.zeros(n_params, dtype, like)
         self._tmp = ops.empty(n_params, dtype, like)
-
-    # A fork shares the moments of its original until its first step.
-    _shared = False
-
-    def fork(self) -> Adam:
-        """Return a copy whose first step writes new moments (copy on write).
-
-        The original keeps its state whatever the fork does, without a copy of
-        the moments up front: a failed ``partial_fit`` just drops the fork.
-        """
-        twin = copy.copy(self)
-        twin._shared = True
-        return twin
 
     def update(self, theta: np.ndarray, grad: np.ndarray) -> None:
         """Apply one step of Eq. 11 to ``theta`` in place (``grad`` is clobbered)."""
