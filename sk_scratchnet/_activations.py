@@ -59,15 +59,12 @@ def _identity_backward(z, a, delta, scratch):
 
 def _relu(z, scratch):
     """Eq. 1: h = max(0, z), in place."""
-    ops = ops_for(z)
-    ops.maximum(z, 0, out=z)
+    ops_for(z).maximum_zero(z)
 
 
 def _relu_backward(z, a, delta, scratch):
     """Eq. 8: dr = dh * 1(h > 0), without aliasing ``dh`` through a mask index."""
-    ops = ops_for(delta)
-    ops.greater(a, 0, out=scratch)
-    delta *= scratch
+    ops_for(delta).multiply_mask(delta, a > 0)
 
 
 def _tanh(z, scratch):

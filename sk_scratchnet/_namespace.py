@@ -104,8 +104,26 @@ class _NumpyOps:
 
     @staticmethod
     def column_sums(a, out):
-        """``out = a.sum(axis=0)`` through the ufunc's reduce (no wrapper)."""
-        return np.add.reduce(a, axis=0, out=out)
+        """``out = a.sum(axis=0)``, as the product ``ones @ a``.
+
+        BLAS's matrix-vector product is about twice as fast as NumPy's reduction
+        over the rows, which adds one row at a time (no more accurate).
+        """
+        return np.matmul(_ones(a.shape[0], a.dtype), a, out=out)
+
+    @staticmethod
+    def maximum_zero(z):
+        """``z = max(z, 0)`` in place.
+
+        Against a row of zeros, broadcast: NumPy's maximum with a scalar operand
+        runs no vectorised loop and takes about 1.2-2 times as long.
+        """
+        return np.maximum(z, _zero_row(z.shape[-1], z.dtype), out=z)
+
+    @staticmethod
+    def multiply_mask(a, mask):
+        """Multiply ``a`` in place by a bool ``mask`` (factors 0 and 1)."""
+        return np.multiply(a, mask, out=a)
 
     @staticmethod
     def row_dot(a, b):
@@ -153,6 +171,22 @@ class _NumpyOps:
         return np.zeros(shape, dtype=dtype)
 
     @staticmethod
+    def empty_by_columns(shape, dtype, like=None):
+        """Return an uninitialised ``(rows, columns)`` array stored by columns.
+
+        For the few columns of an output layer: reductions along a row (softmax's
+        maximum and sum) then run over contiguous memory, several times faster.
+        Its first rows, ``out[:n, :]``, are still a matrix BLAS writes into.
+        """
+        rows, columns = shape
+        return np.empty((columns, rows), dtype=dtype).T
+
+    @staticmethod
+    def row_major(a):
+        """Return ``a`` stored row by row (a copy only when it is not)."""
+        return np.ascontiguousarray(a)
+
+    @staticmethod
     def all_finite(a):
         """Whether every entry is finite."""
         return bool(np.isfinite(a).all())
@@ -164,6 +198,30 @@ class _NumpyOps:
 
 
 NUMPY_OPS = _NumpyOps()
+
+# A read-only vector of ones per dtype, grown to the longest column summed so far
+# (column_sums multiplies by a prefix of it).
+_ONES = {}
+# Read-only rows of zeros per (length, dtype), for maximum_zero.
+_ZERO_ROWS = {}
+
+
+def _zero_row(n, dtype):
+    row = _ZERO_ROWS.get((n, dtype))
+    if row is None:
+        row = np.zeros(n, dtype=dtype)
+        row.flags.writeable = False
+        _ZERO_ROWS[n, dtype] = row
+    return row
+
+
+def _ones(n, dtype):
+    ones = _ONES.get(dtype)
+    if ones is None or ones.shape[0] < n:
+        ones = np.ones(max(n, 256), dtype=dtype)
+        ones.flags.writeable = False
+        _ONES[dtype] = ones
+    return ones[:n]
 
 
 def _is_scalar(value):
@@ -327,6 +385,19 @@ class ArrayAPIOps:
 
     def zeros(self, shape, dtype, like):
         return self.xp.zeros(shape, dtype=dtype, device=like.device)
+
+    def empty_by_columns(self, shape, dtype, like):
+        return self.empty(shape, dtype, like)
+
+    def maximum_zero(self, z):
+        return self.maximum(z, 0, out=z)
+
+    def multiply_mask(self, a, mask):
+        a *= self.xp.astype(mask, a.dtype)
+        return a
+
+    def row_major(self, a):
+        return a
 
     def all_finite(self, a):
         return bool(self.xp.all(self.xp.isfinite(a)))

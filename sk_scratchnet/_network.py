@@ -217,11 +217,14 @@ class Workspace:
         self.max_rows = int(max_rows)
         self.ops = ops = NUMPY_OPS if like is None else ops_for(like)
         self.dtype = np.dtype(dtype) if ops is NUMPY_OPS else dtype
-        empty = [ops.empty((self.max_rows, u), dtype, like) for u in units]
-        # a_l for l = 1..L (the last one is the raw score of Eq. 2)
-        self.outputs = empty
+        # a_l for l = 1..L (the last one is the raw score of Eq. 2); the score
+        # and dscore column by column, which speeds up the head's row reductions
+        rows = self.max_rows
+        self.outputs = [ops.empty((rows, u), dtype, like) for u in units[:-1]]
+        self.outputs.append(ops.empty_by_columns((rows, units[-1]), dtype, like))
         # delta_l = dL/d(pre-activation of layer l); deltas[-1] is dscore
-        self.deltas = [ops.empty_like(a) for a in self.outputs]
+        self.deltas = [ops.empty_like(a) for a in self.outputs[:-1]]
+        self.deltas.append(ops.empty_by_columns((rows, units[-1]), dtype, like))
         self.scratch = [ops.empty_like(a) for a in self.outputs[:-1]]
         self.preactivations = [
             ops.empty_like(a) if act.needs_preactivation else None
@@ -451,14 +454,19 @@ def predict_score(
     """
     ops = ops_for(coefs[0])
     a = X
-    last = len(coefs) - 1
-    for layer, (W, b) in enumerate(zip(coefs, intercepts)):
+    *hidden, (W_out, b_out) = zip(coefs, intercepts)
+    for (W, b), act in zip(hidden, activations):
         a = a @ W
         a += b
-        if layer < last:
-            scratch = ops.empty_like(a)
-            activations[layer].forward(a, scratch)
-    return ops.dense(a)
+        act.forward(a, ops.empty_like(a))
+    # The score column by column, as in the Workspace (the head's row reductions)
+    score = ops.empty_by_columns((a.shape[0], W_out.shape[1]), W_out.dtype, W_out)
+    if isinstance(a, np.ndarray) or not sparse.issparse(a):
+        ops.matmul(a, W_out, out=score)
+    else:
+        score[...] = ops.dense(a @ W_out)
+    score += b_out
+    return score
 
 
 def check_finite_output(values: np.ndarray) -> None:
@@ -507,7 +515,7 @@ def predict_rows(
         if n <= chunk:
             out = transform(predict_score(X, coefs, intercepts, activations))
             check_finite_output(out)
-            return out
+            return ops_for(out).row_major(out)
         out = None
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)

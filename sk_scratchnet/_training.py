@@ -323,7 +323,9 @@ def fit_lbfgs(net: Network, data: TrainingData, settings: SolverSettings, report
     grad = ops.empty_like(theta)
     total = n if weights is None else float(weights.sum())
     row_scale = 1.0 / n if weights is None else from_host(weights / total, like=X)
-    Y = from_host(data.Y.astype(numpy_dtype(theta.dtype)), like=theta)
+    # column by column like the scores they meet in the head (Workspace)
+    Y = ops.empty_by_columns(data.Y.shape, theta.dtype, theta)
+    Y[...] = from_host(data.Y.astype(numpy_dtype(theta.dtype)), like=theta)
     batch = Batch(X, Y, row_scale, settings.alpha / total)
 
     def fun(x):
@@ -553,7 +555,9 @@ class _BatchLoop:
         if self.shuffle and not self.is_sparse:
             self.x_buf = ops.empty((batch_size, self.X.shape[1]), self.X.dtype, theta)
         # targets may be stored narrower (bool); each batch is cast into this buffer
-        self.y_buf = ops.empty((batch_size, self.Y.shape[1]), theta.dtype, theta)
+        # column by column like the scores they meet in the head
+        self.y_buf = ops.empty_by_columns((batch_size, self.Y.shape[1]), theta.dtype,
+                                          theta)  # fmt: skip
         self.y_raw = ops.empty((batch_size, self.Y.shape[1]), self.Y.dtype, theta)
 
     def run_epoch(self, sample_idx, epoch_keys=None):

@@ -319,6 +319,67 @@ def test_column_sums_fills_out(ops, data, place):
     )
 
 
+def test_column_sums_of_many_rows_and_of_a_column_major_view():
+    # NumPy's column sums are a product with a shared vector of ones: it must
+    # grow for longer columns, stay read-only and follow the dtype
+    rng = np.random.default_rng(1)
+    for n, dtype in [(3, np.float64), (1000, np.float64), (700, np.float32)]:
+        a = rng.normal(size=(n, 4)).astype(dtype)
+        out = np.empty(4, dtype)
+        assert NUMPY_OPS.column_sums(a, out) is out
+        np.testing.assert_allclose(
+            out, a.sum(axis=0), rtol=1e-12 if dtype == np.float64 else 1e-4
+        )
+    buffer = NUMPY_OPS.empty_by_columns((6, 3), np.float64)
+    buffer[...] = np.arange(18.0).reshape(6, 3)
+    np.testing.assert_array_equal(
+        NUMPY_OPS.column_sums(buffer[:4, :], np.empty(3)),
+        np.arange(18.0).reshape(6, 3)[:4].sum(axis=0),
+    )
+    assert not _namespace._ONES[np.dtype(np.float64)].flags.writeable
+
+
+def test_maximum_zero_and_multiply_mask(ops, data, place):
+    a, b, A, _ = data
+    for array_ops, x in ((ops, ops.copy(A)), (NUMPY_OPS, a.copy())):
+        assert array_ops.maximum_zero(x) is x
+        expected = np.maximum(a, 0)
+        if array_ops is ops:
+            _assert_same(x, expected, place, A)
+        else:
+            np.testing.assert_array_equal(x, expected)
+    # a view into a bigger buffer, as the workspace passes them
+    big = ops.zeros((7, 3), A.dtype, like=A)
+    big[1:6, :] = A
+    ops.maximum_zero(big[1:6, :])
+    _assert_same(big[1:6, :], np.maximum(a, 0), place, A)
+    mask = b > 0
+    y = ops.copy(A)
+    assert ops.multiply_mask(y, _strict(mask, place)) is y
+    _assert_same(y, a * mask, place, A)
+    x = a.copy()
+    assert NUMPY_OPS.multiply_mask(x, mask) is x
+    np.testing.assert_array_equal(x, a * mask)
+    # NaN stays NaN through the ReLU, as with np.maximum(z, 0)
+    nan = np.array([[np.nan, -1.0, 2.0]])
+    NUMPY_OPS.maximum_zero(nan)
+    assert np.isnan(nan[0, 0]) and nan[0, 1:].tolist() == [0.0, 2.0]
+
+
+def test_empty_by_columns_and_row_major(ops, data, place):
+    _, _, A, _ = data
+    columns = NUMPY_OPS.empty_by_columns((5, 3), np.float32)
+    assert columns.shape == (5, 3) and columns.dtype == np.float32
+    assert columns.flags.f_contiguous
+    rows = NUMPY_OPS.row_major(columns)
+    assert rows.flags.c_contiguous and rows.shape == (5, 3)
+    same = np.zeros((2, 2))
+    assert NUMPY_OPS.row_major(same) is same
+    strict = ops.empty_by_columns((5, 3), A.dtype, like=A)
+    assert strict.shape == (5, 3) and strict.device == A.device
+    assert ops.row_major(strict) is strict
+
+
 def test_take_rows_and_take(ops, data, place):
     a, _, A, _ = data
     rows = np.array([4, 0, 0, 2])
