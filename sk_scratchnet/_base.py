@@ -12,6 +12,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
@@ -50,6 +51,31 @@ from sk_scratchnet._training import (
 from sk_scratchnet._warnings import warn_at_caller
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+
+class _UnusedSeed(ISeedSequence):
+    """A seed source for a bit generator that is reseeded before any draw.
+
+    ``MT19937()`` spends most of its construction drawing entropy from the
+    operating system and hashing it into 624 words, which a legacy integer seed
+    (``RandomState.seed``) then overwrites; this source hands out zeros instead.
+    """
+
+    def generate_state(self, n_words, dtype=np.uint32):
+        """Return ``n_words`` zeros (a list: the generator copies them one by one)."""
+        return [0] * n_words
+
+
+def seeded_random_state(seed):
+    """Return ``np.random.RandomState(seed)`` for an integer seed, built cheaply.
+
+    The generator draws exactly the stream of ``np.random.RandomState(seed)``
+    (legacy seeding sets the whole Mersenne Twister state), without the cost of
+    first seeding a fresh ``MT19937`` from the operating system.
+    """
+    rng = np.random.RandomState(np.random.MT19937(_UnusedSeed()))
+    rng.seed(seed)
+    return rng
 
 
 def _is_stochastic(estimator):
@@ -349,18 +375,19 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
     def _training_rng(self):
         """``check_random_state(self.random_state)``, reusing a generator for seeds.
 
-        Building a ``RandomState`` costs far more than seeding one (it first
-        seeds itself from the operating system), and every ``partial_fit`` call
-        starts from the seed again: reseeding a kept generator gives the same
-        stream.
+        Every ``partial_fit`` call starts from the seed again: reseeding a kept
+        generator gives the same stream, and the first one is built without
+        the entropy that ``RandomState()`` would draw only to be overwritten
+        (see :func:`seeded_random_state`).  The generator is not pickled.
         """
         seed = self.random_state
         if not isinstance(seed, Integral) or isinstance(seed, bool | np.bool_):
             return check_random_state(seed)
         rng = self.__dict__.get("_seeded_rng")
         if rng is None:
-            rng = self._seeded_rng = np.random.RandomState()
-        rng.seed(seed)
+            rng = self._seeded_rng = seeded_random_state(seed)
+        else:
+            rng.seed(seed)
         return rng
 
     def _training_weights(self, sample_weight, X, y, incremental):
@@ -604,6 +631,8 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         and device are available, and keeps NumPy arrays otherwise.
         """
         state = super().__getstate__()
+        if "_seeded_rng" in state:  # rebuilt from random_state by the next fit
+            state = {k: v for k, v in state.items() if k != "_seeded_rng"}
         coefs = state.get("coefs_")
         if coefs and foreign_ops(coefs[0]) is not None:
             state = host_state(state)
