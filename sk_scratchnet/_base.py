@@ -355,7 +355,8 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         layout = ParamLayout([X.shape[1], *hidden, Y.shape[1]])
         rng = self._training_rng()
         if first_pass:
-            self._initialize(layout, rng, X, activations)
+            # A new flat vector in X's namespace and dtype: nothing to repack.
+            theta = self._initialize(layout, rng, X, activations)
         elif [tuple(c.shape) for c in self.coefs_] != layout.coef_shapes:
             raise ValueError(
                 "warm_start/partial_fit needs the same network: the fitted layers "
@@ -363,8 +364,9 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 f"{layout.coef_shapes} "
                 "(hidden_layer_sizes or the number of classes or outputs changed)."
             )
-        theta = layout.pack(self.coefs_, self.intercepts_, X.dtype)
-        self.coefs_, self.intercepts_ = layout.views(theta)
+        else:
+            theta = layout.pack(self.coefs_, self.intercepts_, X.dtype)
+            self.coefs_, self.intercepts_ = layout.views(theta)
         net = Network(
             layout,
             theta,
@@ -543,6 +545,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         self.best_validation_loss_ = None
         if self.solver in _STOCHASTIC_SOLVERS:
             self._init_stochastic_state(theta)
+        return theta
 
     def _init_stochastic_state(self, theta):
         self.loss_curve_ = []
