@@ -186,3 +186,15 @@ def test_the_kept_generator_is_not_pickled_and_fits_stay_the_same():
     for again in (loaded.fit(X, y), est.fit(X, y)):
         for a, b in zip(again.coefs_, first):
             assert_array_equal(a, b)
+
+
+def test_a_new_fit_trains_new_arrays_and_leaves_the_old_ones_alone():
+    X, y = _data()
+    est = ScratchMLPRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    old = est.fit(X, y).coefs_ + est.intercepts_
+    kept = [a.copy() for a in old]
+    est.fit(X[::-1], y[::-1] + 1.0)
+    for a, b in zip(old, kept):
+        assert_array_equal(a, b)
+    new = est.coefs_ + est.intercepts_
+    assert not any(np.shares_memory(a, b) for a in new for b in old)
