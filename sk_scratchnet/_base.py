@@ -9,13 +9,20 @@ Everything about training itself is in :mod:`sk_scratchnet._training`.
 
 from __future__ import annotations
 
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sk_scratchnet._activations import ACTIVATIONS
@@ -50,6 +57,79 @@ from sk_scratchnet._training import (
 from sk_scratchnet._warnings import warn_at_caller
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+
+class _UnusedSeed(ISeedSequence):
+    """A seed source for a bit generator that is reseeded before any draw.
+
+    ``MT19937()`` spends most of its construction drawing entropy from the
+    operating system and hashing it into 624 words, which a legacy integer seed
+    (``RandomState.seed``) then overwrites; this source hands out zeros instead.
+    """
+
+    def generate_state(self, n_words, dtype=np.uint32):
+        """Return ``n_words`` zeros (a list: the generator copies them one by one)."""
+        return [0] * n_words
+
+
+def seeded_random_state(seed):
+    """Return ``np.random.RandomState(seed)`` for an integer seed, built cheaply.
+
+    The generator draws exactly the stream of ``np.random.RandomState(seed)``
+    (legacy seeding sets the whole Mersenne Twister state), without the cost of
+    first seeding a fresh ``MT19937`` from the operating system.
+    """
+    rng = np.random.RandomState(np.random.MT19937(_UnusedSeed()))
+    rng.seed(seed)
+    return rng
+
+
+# Exact types whose instances are immutable and whose validity under a
+# constraint depends on their value only: a value that passed once passes again.
+_MEMO_TYPES = frozenset(
+    [
+        bool,
+        int,
+        float,
+        str,
+        type(None),
+        np.bool_,
+        np.int32,
+        np.int64,
+        np.float32,
+        np.float64,
+    ]
+)
+# Most accepted values remembered per class (a search tries many alphas).
+_MEMO_SIZE = 256
+
+
+def _memo_key(name, value):
+    """Key of a parameter value in the memo of accepted values, or ``None``."""
+    kind = type(value)
+    if kind in _MEMO_TYPES:
+        return name, kind, value
+    if kind is tuple and all(type(v) in _MEMO_TYPES for v in value):
+        return name, kind, value, tuple(type(v) for v in value)
+    return None
+
+
+class _AcceptedValues:
+    """Parameter values that passed one class's constraints.
+
+    Tied to the constraints dict it was filled under: a class given another
+    ``_parameter_constraints`` starts a new memo.
+    """
+
+    def __init__(self, constraints):
+        self.constraints = constraints
+        self.keys = set()
+
+
+# Per class: its parameter names with a weak reference to the __init__ they
+# come from, and the memo of accepted parameter values.
+_PARAM_NAMES = weakref.WeakKeyDictionary()
+_ACCEPTED = weakref.WeakKeyDictionary()
 
 
 def _is_stochastic(estimator):
@@ -167,6 +247,53 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         self.init = init
         self.early_stopping_metric = early_stopping_metric
 
+    # ---------------------------------------------------- parameter validation
+    @classmethod
+    def _get_param_names(cls):
+        """Return the sorted parameter names of ``cls.__init__``, cached per class.
+
+        scikit-learn introspects the signature on every ``get_params`` (every
+        ``fit``, through the parameter validation); the names only change with
+        ``__init__``, which is part of the cache key.
+        """
+        init = cls.__init__
+        cached = _PARAM_NAMES.get(cls)
+        if cached is None or cached[0]() is not init:
+            # weakly: an __init__ using super() refers to its class
+            cached = (weakref.ref(init), tuple(super()._get_param_names()))
+            _PARAM_NAMES[cls] = cached
+        return list(cached[1])
+
+    def _validate_params(self):
+        """Check the parameters against ``_parameter_constraints``.
+
+        scikit-learn's check, with a memo per class of the (immutable, scalar or
+        tuple) values that already passed it: only the other values go through
+        ``validate_parameter_constraints``, so an invalid value raises the same
+        ``InvalidParameterError`` with the same message.
+        """
+        constraints = self._parameter_constraints
+        accepted = _ACCEPTED.get(type(self))
+        if accepted is None or accepted.constraints is not constraints:
+            accepted = _AcceptedValues(constraints)
+            _ACCEPTED[type(self)] = accepted
+        unchecked = {}
+        new_keys = []
+        for name, value in self.get_params(deep=False).items():
+            key = _memo_key(name, value)
+            if key is None or key not in accepted.keys:
+                unchecked[name] = value
+                if key is not None:
+                    new_keys.append(key)
+        if not unchecked:
+            return
+        validate_parameter_constraints(
+            constraints, unchecked, caller_name=self.__class__.__name__
+        )
+        if len(accepted.keys) + len(new_keys) > _MEMO_SIZE:
+            accepted.keys.clear()
+        accepted.keys.update(new_keys)
+
     # ------------------------------------------------------- subclass contract
     def _validate_targets(self, X, y, *, incremental, first_pass, classes):
         """Validate ``X, y``; return ``X``, the network's targets ``Y``, and ``y``."""
@@ -228,7 +355,8 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         layout = ParamLayout([X.shape[1], *hidden, Y.shape[1]])
         rng = self._training_rng()
         if first_pass:
-            self._initialize(layout, rng, X, activations)
+            # A new flat vector in X's namespace and dtype: nothing to repack.
+            theta = self._initialize(layout, rng, X, activations)
         elif [tuple(c.shape) for c in self.coefs_] != layout.coef_shapes:
             raise ValueError(
                 "warm_start/partial_fit needs the same network: the fitted layers "
@@ -236,8 +364,9 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 f"{layout.coef_shapes} "
                 "(hidden_layer_sizes or the number of classes or outputs changed)."
             )
-        theta = layout.pack(self.coefs_, self.intercepts_, X.dtype)
-        self.coefs_, self.intercepts_ = layout.views(theta)
+        else:
+            theta = layout.pack(self.coefs_, self.intercepts_, X.dtype)
+            self.coefs_, self.intercepts_ = layout.views(theta)
         net = Network(
             layout,
             theta,
@@ -349,18 +478,19 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
     def _training_rng(self):
         """``check_random_state(self.random_state)``, reusing a generator for seeds.
 
-        Building a ``RandomState`` costs far more than seeding one (it first
-        seeds itself from the operating system), and every ``partial_fit`` call
-        starts from the seed again: reseeding a kept generator gives the same
-        stream.
+        Every ``partial_fit`` call starts from the seed again: reseeding a kept
+        generator gives the same stream, and the first one is built without
+        the entropy that ``RandomState()`` would draw only to be overwritten
+        (see :func:`seeded_random_state`).  The generator is not pickled.
         """
         seed = self.random_state
         if not isinstance(seed, Integral) or isinstance(seed, bool | np.bool_):
             return check_random_state(seed)
         rng = self.__dict__.get("_seeded_rng")
         if rng is None:
-            rng = self._seeded_rng = np.random.RandomState()
-        rng.seed(seed)
+            rng = self._seeded_rng = seeded_random_state(seed)
+        else:
+            rng.seed(seed)
         return rng
 
     def _training_weights(self, sample_weight, X, y, incremental):
@@ -415,6 +545,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         self.best_validation_loss_ = None
         if self.solver in _STOCHASTIC_SOLVERS:
             self._init_stochastic_state(theta)
+        return theta
 
     def _init_stochastic_state(self, theta):
         self.loss_curve_ = []
@@ -604,6 +735,8 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         and device are available, and keeps NumPy arrays otherwise.
         """
         state = super().__getstate__()
+        if "_seeded_rng" in state:  # rebuilt from random_state by the next fit
+            state = {k: v for k, v in state.items() if k != "_seeded_rng"}
         coefs = state.get("coefs_")
         if coefs and foreign_ops(coefs[0]) is not None:
             state = host_state(state)

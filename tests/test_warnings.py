@@ -1,5 +1,8 @@
 """Warnings point at the user's line (sk_scratchnet._warnings)."""
 
+import os
+import sys
+import types
 import warnings
 
 import numpy as np
@@ -9,6 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import sk_scratchnet
 from sk_scratchnet import ScratchMLPClassifier, ScratchMLPRegressor
 from sk_scratchnet._warnings import warn_at_caller
 
@@ -108,3 +112,36 @@ def test_warn_at_caller_outside_the_package_is_the_direct_caller():
         warnings.simplefilter("always")
         warn_at_caller("hello", UserWarning)  # direct-line
     _assert_here(_only(record, UserWarning), "direct-line")
+
+
+def _caller_in(filename):
+    """A function defined in source file ``filename`` that calls warn_at_caller."""
+    namespace = {"warn_at_caller": warn_at_caller}
+    source = "def call():\n    warn_at_caller('from a library', UserWarning)\n"
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace["call"]
+
+
+def _warning_of(call):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        call()  # call-line
+    return _only(record, UserWarning)
+
+
+def test_internal_folders_follow_a_library_imported_later(tmp_path, monkeypatch):
+    library_file = str(tmp_path / "joblib" / "parallel.py")
+    call = _caller_in(library_file)
+    assert _warning_of(call).filename == library_file  # not a library we skip
+    fake = types.ModuleType("joblib")
+    fake.__file__ = str(tmp_path / "joblib" / "__init__.py")
+    monkeypatch.setitem(sys.modules, "joblib", fake)
+    _assert_here(_warning_of(call), "call-line")
+
+
+def test_relative_source_names_follow_the_working_directory(tmp_path, monkeypatch):
+    call = _caller_in("_module_of_a_relative_name.py")
+    monkeypatch.chdir(tmp_path)
+    assert _warning_of(call).filename == "_module_of_a_relative_name.py"
+    monkeypatch.chdir(os.path.dirname(sk_scratchnet.__file__))
+    _assert_here(_warning_of(call), "call-line")  # now a file of the package
