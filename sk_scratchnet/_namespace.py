@@ -84,6 +84,7 @@ class _NumpyOps:
     erf = staticmethod(scipy.special.erf)
     xlogy = staticmethod(scipy.special.xlogy)
     finfo = staticmethod(np.finfo)
+    result_type = staticmethod(np.result_type)
     empty_like = staticmethod(np.empty_like)
     argmax = staticmethod(np.argmax)
 
@@ -388,6 +389,9 @@ class ArrayAPIOps:
 
     def empty_by_columns(self, shape, dtype, like):
         return self.empty(shape, dtype, like)
+
+    def result_type(self, *dtypes):
+        return self.xp.result_type(*dtypes)
 
     def maximum_zero(self, z):
         return self.maximum(z, 0, out=z)

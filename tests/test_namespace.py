@@ -378,6 +378,8 @@ def test_empty_by_columns_and_row_major(ops, data, place):
     strict = ops.empty_by_columns((5, 3), A.dtype, like=A)
     assert strict.shape == (5, 3) and strict.device == A.device
     assert ops.row_major(strict) is strict
+    assert ops.result_type(A.dtype, A.dtype) == A.dtype
+    assert NUMPY_OPS.result_type(np.float32, np.float64) == np.float64
 
 
 def test_take_rows_and_take(ops, data, place):
