@@ -1,39 +1,36 @@
 """Issue 16's small-data paths, two trees of sk_scratchnet paired in one process.
 
 Run from the repository root, naming a checkout of an older commit (for
-instance ``mkdir OLD && git archive <commit> | tar -x -C OLD``)::
+instance ``mkdir OLD && git archive <commit> | tar -x -C OLD``; a folder that
+is no git checkout labels the report by its name)::
 
-    python benchmarks/bench_paired.py --old OLD --rounds 9 \
-        --out benchmarks/results/paired.md
+    python benchmarks/bench_paired.py --old OLD --out benchmarks/results/paired.md
 
-``--new`` defaults to the repository this script lives in; ``--only
-partial,grid`` keeps the paths whose key contains one of the names;
-``--quick`` shrinks epochs, iterations and calls (a smoke test of the script,
-not a measurement).  A ``.json`` of every round's times and weight digests is
-written beside the ``--out`` markdown.
+``--new`` defaults to this repository, ``--rounds`` to 9; ``--only
+partial,grid`` times the paths whose key contains one of the names;
+``--quick`` shrinks epochs, iterations and calls (a smoke test, not a
+measurement); a ``.json`` of every round is written beside the ``--out`` file.
+``--old .`` times this tree against itself: the noise floor of new/old.
 
-Why one process.  On a shared machine whose speed drifts by tens of percent
-within minutes, two trees timed in separate processes, even alternating, are
-each measured in a different moment, and their ratio carries the drift.  Here
-the ``sk_scratchnet/`` package of each tree is copied into a temporary folder
-under another name (``sk_scratchnet_old``, ``sk_scratchnet_new``; the
-package's own absolute imports and its string module paths are rewritten) and
-both are imported side by side; every module is checked to come from its own
-copy.  For every path and round the three sides (old, new, and scikit-learn's
-``MLPClassifier``/``MLPRegressor``) are then timed back to back, their order
-rotated every round, so that the three times of one round share the same
-moment of the machine.  The report gives the medians over rounds of each
-side's time and of the per-round ratios old/MLP, new/MLP and new/old (with
-its interquartile range), and whether old and new fitted bitwise equal weights
-(SHA-1 of ``coefs_`` and ``intercepts_``, every round).
+Why one process: on a shared machine whose speed drifts by tens of percent
+within minutes, trees timed in separate processes are measured at different
+moments and their ratio carries the drift.  Here each tree's ``sk_scratchnet/``
+is copied to a temporary folder under another name (``sk_scratchnet_old``,
+``sk_scratchnet_new``, its own imports and string module paths rewritten), both
+are imported side by side, and every module is checked to come from its copy.
+For every round and path the three sides (old, new, and scikit-learn's
+``MLPClassifier``/``MLPRegressor``) run back to back, their order rotated every
+round, so that the times of one round share one moment of the machine; the
+report gives the medians over rounds of the times and of the same-round ratios
+(new/old with its interquartile range), and whether old and new fitted bitwise
+equal weights in every round (SHA-1 of ``coefs_`` and ``intercepts_``).
 
-One BLAS thread (``threadpoolctl``), ``gc.collect()`` before each timing,
-``SCIPY_ARRAY_API=1`` set before anything is imported.  The workloads are
-those of ``bench_vs_sklearn.py`` and ``_workloads.py``: ``partial_fit`` per
-200-row chunk, ``fit`` on 50 rows with ``max_iter=1``, predictions of a (100,)
-model, full fits, and a ``GridSearchCV`` of 4 settings x 3 folds, on
-``load_digits`` (classifier) and ``load_diabetes`` (regressor).  A per-call
-path's time in a round is the median of its calls there.
+One BLAS thread (``threadpoolctl``); ``gc.collect()`` before each timing, on a
+heap frozen after the warm-up (``gc.freeze``) so that it costs microseconds;
+``SCIPY_ARRAY_API=1`` before any import.  The workloads are those of
+``bench_vs_sklearn.py`` and ``_workloads.py``, on ``load_digits`` (classifier)
+and ``load_diabetes`` (regressor); a per-call path's time in a round is the
+median of its calls there.
 """
 
 from __future__ import annotations
@@ -80,10 +77,6 @@ SIZES = {
 }  # fmt: skip
 
 
-# --------------------------------------------------------------------------
-# Two trees in one process
-# --------------------------------------------------------------------------
-
 _IMPORT = re.compile(rf"\b(from|import)(\s+){PACKAGE}\b")
 _MODULE_STRING = re.compile(rf"""(["']){PACKAGE}\.""")
 
@@ -120,11 +113,6 @@ def check_origins(folders):
         sys.exit(f"the copies imported {stray}: an import the rewrite missed")
 
 
-# --------------------------------------------------------------------------
-# Paths: each times one block for one side, returning (seconds, digest)
-# --------------------------------------------------------------------------
-
-
 @dataclass
 class Case:
     """One path of the table; ``run(cls)`` times it once for that class."""
@@ -136,16 +124,12 @@ class Case:
     goal: float | None = None
 
 
-def _sha1(arrays):
+def weights_digest(est, *more):
+    """Equal digests = bitwise equal ``coefs_``, ``intercepts_`` (and ``more``)."""
     h = hashlib.sha1()
-    for a in arrays:
+    for a in (*est.coefs_, *est.intercepts_, *more):
         h.update(np.ascontiguousarray(a).tobytes())
     return h.hexdigest()[:16]
-
-
-def weights_digest(est):
-    """Equal digests = bitwise equal ``coefs_`` and ``intercepts_``."""
-    return _sha1([*est.coefs_, *est.intercepts_])
 
 
 class _Recorder:
@@ -202,7 +186,7 @@ def predictions(data, n_rows, n_calls, models):
         model = models[cls]
         seconds = statistics.median(bvs._predict_calls(model, X, n_calls))
         output = getattr(model, "predict_proba", model.predict)(X)
-        return seconds, _sha1([*model.coefs_, *model.intercepts_, output])
+        return seconds, weights_digest(model, output)
 
     return run
 
@@ -230,14 +214,14 @@ def build_cases(mode):
         classes = np.unique(data.y_train) if is_cls else None
         predict = "predict_proba" if is_cls else "predict"
         alpha = "" if is_cls else ", alpha=10"
-        rows = [
+        rows = [  # (key, title, run, goal); "is_cls and": classifier only
             ("partial-fit-200", f"`partial_fit` per 200-row chunk of {name}",
              per_call(bvs._partial_fit_calls, data, classes), 0.50),
             ("fit-50-rows", f"`fit` on 50 rows of {name}, `max_iter=1`",
              per_call(bvs._fit_small_calls, data, n["fit_small"]), 0.60),
-            (f"{predict}-10000", f"`{predict}`, 10 000 rows, {name} model (100,)",
+            ("predict-10000-rows", f"`{predict}`, 10 000 rows, {name} model (100,)",
              predictions(data, 10_000, n["predict_many"], models), 0.80),
-            is_cls and ("predict_proba-1", "`predict_proba`, 1 row, digits model "
+            is_cls and ("predict-1-row", "`predict_proba`, 1 row, digits model "
                         "(100,)", predictions(data, 1, n["predict_1"], models), 0.30),
             (f"{name}-lbfgs", f"`fit` {name}, lbfgs{alpha}, {n['lbfgs']} iterations",
              one_fit(data, lbfgs[name]), 0.75),
@@ -252,14 +236,9 @@ def build_cases(mode):
     return cases
 
 
-# --------------------------------------------------------------------------
-# Measure, summarise, report
-# --------------------------------------------------------------------------
-
-
 def measure(cases, estimators, rounds):
     """Every round, every path: the three sides back to back, order rotated."""
-    raw = {c.key: {s: {"s": [], "digest": []} for s in SIDES} for c in cases}
+    raw = {c.key: {side: {"s": [], "digest": []} for side in SIDES} for c in cases}
     started = time.perf_counter()
     for r in range(rounds):
         order = SIDES[r % 3 :] + SIDES[: r % 3]
@@ -269,11 +248,9 @@ def measure(cases, estimators, rounds):
                 seconds, digest = case.run(estimators[side][case.task])
                 raw[case.key][side]["s"].append(seconds)
                 raw[case.key][side]["digest"].append(digest)
-        print(
-            f"round {r + 1}/{rounds} ({', '.join(order)}): load "
-            f"{os.getloadavg()[0]:.2f}, {time.perf_counter() - started:.0f} s",
-            file=sys.stderr,
-            flush=True,
+        elapsed = time.perf_counter() - started
+        bvs.log(
+            f"round {r + 1}/{rounds}: load {os.getloadavg()[0]:.2f}, {elapsed:.0f} s"
         )
     return raw
 
@@ -286,7 +263,6 @@ def summarise(case, times):
         return [x / y for x, y in zip(s[a], s[b], strict=True)]
 
     new_old = ratios("new", "old")
-    digests = set(times["old"]["digest"]) | set(times["new"]["digest"])
     return {
         "key": case.key,
         "title": case.title,
@@ -297,15 +273,13 @@ def summarise(case, times):
         "new_over_mlp": statistics.median(ratios("new", "mlp")),
         "new_over_old": statistics.median(new_old),
         "new_over_old_iqr": [float(q) for q in np.percentile(new_old, [25, 75])],
-        "bitwise_equal": len(digests) == 1,
+        "bitwise_equal": len({*times["old"]["digest"], *times["new"]["digest"]}) == 1,
     }
 
 
 def markdown(rows, labels, meta):
     old, new = labels["old"], labels["new"]
-    quick = (
-        " `--quick` sizes: a smoke test, not a measurement." if meta["quick"] else ""
-    )
+    loads = ["/".join(f"{v:.2f}" for v in meta[k]) for k in ("load_start", "load_end")]
     lines = [
         f"## Issue 16 paths before ({old}) and after ({new}), paired in one process",
         "",
@@ -316,68 +290,48 @@ def markdown(rows, labels, meta):
         "time in a round is the median of its calls, a fit's is one fit. Times "
         "are medians over the rounds; each ratio is the median over the rounds "
         "of the same-round ratio, new / old with its interquartile range. Load "
-        "average (1/5/15 min) at the start "
-        + "/".join(f"{v:.2f}" for v in meta["load_start"])
-        + ", at the end "
-        + "/".join(f"{v:.2f}" for v in meta["load_end"])
-        + f"; {meta['elapsed_s']:.0f} s in all. numpy {meta['numpy']}, "
-        f"scikit-learn {meta['sklearn']}, {meta['cpu']}.{quick}",
+        f"average (1/5/15 min) at the start {loads[0]}, at the end {loads[1]}; "
+        f"{meta['elapsed_s']:.0f} s in all. numpy {meta['numpy']}, scikit-learn "
+        f"{meta['sklearn']}, {meta['cpu']}."
+        + (" `--quick` sizes: a smoke test, not a measurement." * meta["quick"]),
         "",
         f"| path | {old} | {new} | MLP | {old} / MLP | {new} / MLP "
         f"| {new} / {old} (IQR) | goal ({new} / MLP) | same weights |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        m, (q1, q3) = r["median_s"], r["new_over_old_iqr"]
-        goal = "-"
-        if r["goal"] is not None:
-            met = "met" if r["new_over_mlp"] <= r["goal"] else "not met"
-            goal = f"<= {r['goal']:.2f} ({met})"
+        m, (q1, q3), goal = r["median_s"], r["new_over_old_iqr"], r["goal"]
+        met = "met" if goal and r["new_over_mlp"] <= goal else "not met"
         cells = [
             f"{r['title']} (vs {r['mlp']})",
-            _fmt(m["old"]),
-            _fmt(m["new"]),
-            _fmt(m["mlp"]),
+            *(_fmt(m[side]) for side in SIDES),
             f"{r['old_over_mlp']:.2f}",
             f"{r['new_over_mlp']:.2f}",
             f"{r['new_over_old']:.3f} ({q1:.3f}-{q3:.3f})",
-            goal,
+            f"<= {goal:.2f} ({met})" if goal else "-",
             "bitwise" if r["bitwise_equal"] else "no",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
-        "MLP = scikit-learn's MLPClassifier or MLPRegressor; ratios below 1: "
-        f"faster than the denominator. {new} / {old} > 1: the new tree is "
-        "slower. same weights: the fitted `coefs_`/`intercepts_` of both trees "
+        "MLP = scikit-learn's MLPClassifier or MLPRegressor; a ratio below 1: "
+        f"faster than its denominator ({new} / {old} > 1: the new tree is "
+        "slower). same weights: the fitted `coefs_`/`intercepts_` of both trees "
         "have equal bytes in every round (for the predict paths, those of the "
-        "predicting model and its predictions; for the grid search, the refitted "
-        "best model).",
+        "predicting model and its predictions; for the grid search, those of the "
+        "refitted best model).",
     ]
     return "\n".join(lines)
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        description="Time issue 16's paths of two sk_scratchnet trees, paired "
-        "in one process."
-    )
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--old", required=True, help="the older tree (a checkout)")
-    p.add_argument(
-        "--new", default=str(REPO_ROOT), help="the newer tree (default: this one)"
-    )
+    p.add_argument("--new", default=str(REPO_ROOT), help="default: this repository")
     p.add_argument("--rounds", type=int, default=9, help="rounds (default: 9)")
     p.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
-    p.add_argument(
-        "--only",
-        default="",
-        help="comma-separated names: time only the paths whose key contains one",
-    )
-    p.add_argument(
-        "--out",
-        default=None,
-        help="markdown output path; a .json of the raw rounds is written beside it",
-    )
+    p.add_argument("--only", default="", help="comma-separated parts of path keys")
+    p.add_argument("--out", help="markdown output; the raw rounds go to a .json beside")
     args = p.parse_args(argv)
     if args.rounds < 1:
         p.error("--rounds must be >= 1")
@@ -388,33 +342,37 @@ def main(argv=None):
     args = parse_args(argv)
     trees = {"old": Path(args.old).resolve(), "new": Path(args.new).resolve()}
     labels = {side: tree_label(path) for side, path in trees.items()}
-    cases = build_cases("quick" if args.quick else "full")
     only = [name for name in args.only.split(",") if name]
-    cases = [c for c in cases if not only or any(n in c.key for n in only)]
+    cases = [
+        c
+        for c in build_cases("quick" if args.quick else "full")
+        if not only or any(name in c.key for name in only)
+    ]
     if not cases:
         sys.exit(f"--only {args.only!r} matches no path")
     warnings.simplefilter("ignore", ConvergenceWarning)
+    estimators = {"mlp": {"classification": MLPClassifier, "regression": MLPRegressor}}
     with tempfile.TemporaryDirectory(prefix="bench_paired_") as tmp:
         folder = Path(tmp).resolve()
-        folders = {f"{PACKAGE}_{side}": folder / f"{PACKAGE}_{side}" for side in trees}
         sys.path.insert(0, str(folder))
-        estimators = {
-            "mlp": {"classification": MLPClassifier, "regression": MLPRegressor}
-        }
+        folders = {f"{PACKAGE}_{side}": folder / f"{PACKAGE}_{side}" for side in trees}
         for side, tree in trees.items():
             package = import_copy(tree, f"{PACKAGE}_{side}", folder)
             estimators[side] = {
                 "classification": package.ScratchMLPClassifier,
                 "regression": package.ScratchMLPRegressor,
             }
-        load_start = os.getloadavg()
-        started = time.perf_counter()
+        load_start, started = os.getloadavg(), time.perf_counter()
         with threadpool_limits(limits=1):
             blas_threads = bvs.numpy_blas().get("num_threads")
+            if blas_threads != 1:
+                bvs.log(f"warning: numpy's BLAS reports {blas_threads} threads")
             bvs.warm_up(
                 {f"{s}-{t}": c for s in trees for t, c in estimators[s].items()}
             )
             check_origins(folders)
+            gc.collect()
+            gc.freeze()  # what exists now is no garbage: collections skip it
             raw = measure(cases, estimators, args.rounds)
         check_origins(folders)
     meta = {
@@ -438,9 +396,8 @@ def main(argv=None):
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n")
-        out.with_suffix(".json").write_text(
-            json.dumps({"meta": meta, "rows": rows, "rounds": raw}, indent=1) + "\n"
-        )
+        report = {"meta": meta, "rows": rows, "rounds": raw}
+        out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
     return 0
 
 
