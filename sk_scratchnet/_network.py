@@ -460,8 +460,9 @@ def predict_score(
         a += b
         act.forward(a, ops.empty_like(a))
     # The score column by column, as in the Workspace (the head's row reductions)
-    # (float64 inputs too large for a float32 model are predicted in float64)
-    dtype = ops.result_type(a.dtype, W_out.dtype)
+    dtype = W_out.dtype
+    if a.dtype != dtype:  # float64 inputs too large for a float32 model
+        dtype = ops.result_type(a.dtype, dtype)
     score = ops.empty_by_columns((a.shape[0], W_out.shape[1]), dtype, W_out)
     if isinstance(a, np.ndarray) or not sparse.issparse(a):
         ops.matmul(a, W_out, out=score)
