@@ -421,13 +421,16 @@ def main(argv=None):
     text = markdown(rows, labels, meta)
     print(text)
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n")
-        out.with_suffix(".json").write_text(
-            json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n"
-        )
+        write_report(args.out, text, {"meta": meta, "rows": rows})
     return 0
+
+
+def write_report(path, text, report):
+    """Write the markdown ``text`` to ``path`` and ``report`` as JSON beside it."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text + "\n")
+    out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -44,7 +44,6 @@ import argparse
 import gc
 import hashlib
 import importlib
-import json
 import re
 import shutil
 import statistics
@@ -60,7 +59,7 @@ import _workloads as wl
 import bench_vs_sklearn as bvs
 import numpy as np
 import sklearn
-from bench_before_after import REPO_ROOT, _fmt, tree_label
+from bench_before_after import REPO_ROOT, _fmt, tree_label, write_report
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -393,11 +392,7 @@ def main(argv=None):
     text = markdown(rows, labels, meta)
     print(text)
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n")
-        report = {"meta": meta, "rows": rows, "rounds": raw}
-        out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+        write_report(args.out, text, {"meta": meta, "rows": rows, "rounds": raw})
     return 0
 
 
