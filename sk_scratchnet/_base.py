@@ -9,20 +9,13 @@ Everything about training itself is in :mod:`sk_scratchnet._training`.
 
 from __future__ import annotations
 
-import weakref
 from numbers import Integral, Real
 
 import numpy as np
-from numpy.random.bit_generator import ISeedSequence
 from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    Options,
-    StrOptions,
-    validate_parameter_constraints,
-)
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sk_scratchnet._activations import ACTIVATIONS
@@ -42,6 +35,8 @@ from sk_scratchnet._namespace import (
     to_host,
 )
 from sk_scratchnet._network import Network, ParamLayout, init_params, predict_rows
+from sk_scratchnet._params import param_names, validate_params
+from sk_scratchnet._random import seeded_random_state
 from sk_scratchnet._training import (
     EarlyStopping,
     SolverSettings,
@@ -57,79 +52,6 @@ from sk_scratchnet._training import (
 from sk_scratchnet._warnings import warn_at_caller
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
-
-
-class _UnusedSeed(ISeedSequence):
-    """A seed source for a bit generator that is reseeded before any draw.
-
-    ``MT19937()`` spends most of its construction drawing entropy from the
-    operating system and hashing it into 624 words, which a legacy integer seed
-    (``RandomState.seed``) then overwrites; this source hands out zeros instead.
-    """
-
-    def generate_state(self, n_words, dtype=np.uint32):
-        """Return ``n_words`` zeros (a list: the generator copies them one by one)."""
-        return [0] * n_words
-
-
-def seeded_random_state(seed):
-    """Return ``np.random.RandomState(seed)`` for an integer seed, built cheaply.
-
-    The generator draws exactly the stream of ``np.random.RandomState(seed)``
-    (legacy seeding sets the whole Mersenne Twister state), without the cost of
-    first seeding a fresh ``MT19937`` from the operating system.
-    """
-    rng = np.random.RandomState(np.random.MT19937(_UnusedSeed()))
-    rng.seed(seed)
-    return rng
-
-
-# Exact types whose instances are immutable and whose validity under a
-# constraint depends on their value only: a value that passed once passes again.
-_MEMO_TYPES = frozenset(
-    [
-        bool,
-        int,
-        float,
-        str,
-        type(None),
-        np.bool_,
-        np.int32,
-        np.int64,
-        np.float32,
-        np.float64,
-    ]
-)
-# Most accepted values remembered per class (a search tries many alphas).
-_MEMO_SIZE = 256
-
-
-def _memo_key(name, value):
-    """Key of a parameter value in the memo of accepted values, or ``None``."""
-    kind = type(value)
-    if kind in _MEMO_TYPES:
-        return name, kind, value
-    if kind is tuple and all(type(v) in _MEMO_TYPES for v in value):
-        return name, kind, value, tuple(type(v) for v in value)
-    return None
-
-
-class _AcceptedValues:
-    """Parameter values that passed one class's constraints.
-
-    Tied to the constraints dict it was filled under: a class given another
-    ``_parameter_constraints`` starts a new memo.
-    """
-
-    def __init__(self, constraints):
-        self.constraints = constraints
-        self.keys = set()
-
-
-# Per class: its parameter names with a weak reference to the __init__ they
-# come from, and the memo of accepted parameter values.
-_PARAM_NAMES = weakref.WeakKeyDictionary()
-_ACCEPTED = weakref.WeakKeyDictionary()
 
 
 def _is_stochastic(estimator):
@@ -254,45 +176,18 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
         scikit-learn introspects the signature on every ``get_params`` (every
         ``fit``, through the parameter validation); the names only change with
-        ``__init__``, which is part of the cache key.
+        ``__init__`` (:func:`~sk_scratchnet._params.param_names`).
         """
-        init = cls.__init__
-        cached = _PARAM_NAMES.get(cls)
-        if cached is None or cached[0]() is not init:
-            # weakly: an __init__ using super() refers to its class
-            cached = (weakref.ref(init), tuple(super()._get_param_names()))
-            _PARAM_NAMES[cls] = cached
-        return list(cached[1])
+        return param_names(cls, super()._get_param_names)
 
     def _validate_params(self):
         """Check the parameters against ``_parameter_constraints``.
 
-        scikit-learn's check, with a memo per class of the (immutable, scalar or
-        tuple) values that already passed it: only the other values go through
-        ``validate_parameter_constraints``, so an invalid value raises the same
-        ``InvalidParameterError`` with the same message.
+        scikit-learn's check, skipping the values that already passed it
+        (:func:`~sk_scratchnet._params.validate_params`): an invalid value raises
+        the same ``InvalidParameterError`` with the same message.
         """
-        constraints = self._parameter_constraints
-        accepted = _ACCEPTED.get(type(self))
-        if accepted is None or accepted.constraints is not constraints:
-            accepted = _AcceptedValues(constraints)
-            _ACCEPTED[type(self)] = accepted
-        unchecked = {}
-        new_keys = []
-        for name, value in self.get_params(deep=False).items():
-            key = _memo_key(name, value)
-            if key is None or key not in accepted.keys:
-                unchecked[name] = value
-                if key is not None:
-                    new_keys.append(key)
-        if not unchecked:
-            return
-        validate_parameter_constraints(
-            constraints, unchecked, caller_name=self.__class__.__name__
-        )
-        if len(accepted.keys) + len(new_keys) > _MEMO_SIZE:
-            accepted.keys.clear()
-        accepted.keys.update(new_keys)
+        validate_params(self)
 
     # ------------------------------------------------------- subclass contract
     def _validate_targets(self, X, y, *, incremental, first_pass, classes):

@@ -17,7 +17,7 @@ from numpy.testing import assert_array_equal
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 from sk_scratchnet import ScratchMLPClassifier, ScratchMLPRegressor
-from sk_scratchnet._base import _ACCEPTED, _MEMO_SIZE, seeded_random_state
+from sk_scratchnet._params import _ACCEPTED, _MEMO_SIZE
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -156,23 +156,6 @@ def test_the_memo_of_accepted_values_stays_bounded():
     for alpha in np.linspace(0, 1, 2 * _MEMO_SIZE):
         est.set_params(alpha=float(alpha))._validate_params()
     assert len(_ACCEPTED[ScratchMLPClassifier].keys) <= _MEMO_SIZE
-
-
-@pytest.mark.parametrize("seed", [0, 1, 42, 2**32 - 1, np.int64(7)])
-def test_seeded_random_state_draws_the_stream_of_random_state(seed):
-    ours, reference = seeded_random_state(seed), np.random.RandomState(seed)
-    assert_array_equal(ours.uniform(-1, 1, 50), reference.uniform(-1, 1, 50))
-    assert_array_equal(ours.normal(size=5), reference.normal(size=5))
-    assert_array_equal(ours.permutation(20), reference.permutation(20))
-    ours.seed(seed)
-    reference.seed(seed)
-    assert_array_equal(ours.randint(1000, size=20), reference.randint(1000, size=20))
-
-
-def test_seeded_random_state_rejects_what_random_state_rejects():
-    for seed in (-1, 2**32):
-        with pytest.raises(ValueError, match="Seed must be between"):
-            seeded_random_state(seed)
 
 
 def test_the_kept_generator_is_not_pickled_and_fits_stay_the_same():
