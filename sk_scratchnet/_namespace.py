@@ -108,9 +108,14 @@ class _NumpyOps:
         """``out = a.sum(axis=0)``, as the product ``ones @ a``.
 
         BLAS's matrix-vector product is about twice as fast as NumPy's reduction
-        over the rows, which adds one row at a time (no more accurate).
+        over the rows, which adds one row at a time (no more accurate).  Past
+        ``_ONES_MAX`` rows (full-batch L-BFGS on big data) the reduction is used,
+        so that the shared vector of ones stays small.
         """
-        return np.matmul(_ones(a.shape[0], a.dtype), a, out=out)
+        n = a.shape[0]
+        if n > _ONES_MAX:
+            return np.add.reduce(a, axis=0, out=out)
+        return np.matmul(_ones(n, a.dtype), a, out=out)
 
     @staticmethod
     def maximum_zero(z):
@@ -203,6 +208,7 @@ NUMPY_OPS = _NumpyOps()
 # A read-only vector of ones per dtype, grown to the longest column summed so far
 # (column_sums multiplies by a prefix of it).
 _ONES = {}
+_ONES_MAX = 1 << 16
 # Read-only rows of zeros per (length, dtype), for maximum_zero.
 _ZERO_ROWS = {}
 
@@ -410,6 +416,16 @@ class ArrayAPIOps:
         return a
 
 
+def _torch_method(name, torch_name):
+    """``ops.name(a, b, out=None)`` through torch's own ``torch_name`` with ``out=``."""
+
+    def method(self, a, b, out=None):
+        return self._native(torch_name, a, b, out)
+
+    method.__name__ = name
+    return method
+
+
 class TorchOps(ArrayAPIOps):
     """PyTorch's own ``out=``: the kernels write into the buffers (no temporary).
 
@@ -446,26 +462,13 @@ class TorchOps(ArrayAPIOps):
     def clip(self, a, low, high, out=None):
         return self._clamp(a, float(low), float(high), out)
 
-    def greater(self, a, b, out=None):
-        return self._native("gt", a, b, out)
-
-    def less(self, a, b, out=None):
-        return self._native("lt", a, b, out)
-
-    def add(self, a, b, out=None):
-        return self._native("add", a, b, out)
-
-    def subtract(self, a, b, out=None):
-        return self._native("sub", a, b, out)
-
-    def multiply(self, a, b, out=None):
-        return self._native("mul", a, b, out)
-
-    def divide(self, a, b, out=None):
-        return self._native("div", a, b, out)
-
-    def matmul(self, a, b, out=None):
-        return self._native("matmul", a, b, out)
+    greater = _torch_method("greater", "gt")
+    less = _torch_method("less", "lt")
+    add = _torch_method("add", "add")
+    subtract = _torch_method("subtract", "sub")
+    multiply = _torch_method("multiply", "mul")
+    divide = _torch_method("divide", "div")
+    matmul = _torch_method("matmul", "matmul")
 
     def column_sums(self, a, out):
         return self.torch.sum(a, 0, out=out)

@@ -26,7 +26,7 @@ import scipy.optimize
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
-from sk_scratchnet._namespace import from_host, numpy_dtype, ops_for, to_host
+from sk_scratchnet._namespace import from_host, ops_for, to_host
 from sk_scratchnet._network import Batch, Network, Workspace, loss_and_gradient
 from sk_scratchnet._optimizers import SGD, Adam, LearningRateSchedule
 from sk_scratchnet._rowhash import row_keys, splitmix64, to_unit
@@ -324,8 +324,9 @@ def fit_lbfgs(net: Network, data: TrainingData, settings: SolverSettings, report
     total = n if weights is None else float(weights.sum())
     row_scale = 1.0 / n if weights is None else from_host(weights / total, like=X)
     # column by column like the scores they meet in the head (Workspace)
+    # (NumPy casts while it copies; another namespace gets theta's dtype first)
     Y = ops.empty_by_columns(data.Y.shape, theta.dtype, theta)
-    Y[...] = from_host(data.Y.astype(numpy_dtype(theta.dtype)), like=theta)
+    Y[...] = from_host(data.Y, like=theta, dtype=None if ops.is_numpy else theta.dtype)
     batch = Batch(X, Y, row_scale, settings.alpha / total)
 
     def fun(x):

@@ -337,6 +337,12 @@ def test_column_sums_of_many_rows_and_of_a_column_major_view():
         np.arange(18.0).reshape(6, 3)[:4].sum(axis=0),
     )
     assert not _namespace._ONES[np.dtype(np.float64)].flags.writeable
+    # past the cap, a plain reduction: the shared vector of ones does not grow
+    many = rng.normal(size=(_namespace._ONES_MAX + 3, 2))
+    np.testing.assert_allclose(
+        NUMPY_OPS.column_sums(many, np.empty(2)), many.sum(axis=0), rtol=1e-12
+    )
+    assert _namespace._ONES[np.dtype(np.float64)].shape[0] <= _namespace._ONES_MAX
 
 
 def test_maximum_zero_and_multiply_mask(ops, data, place):
