@@ -193,6 +193,10 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
 
     Examples
     --------
+    Features and target standardised (the diabetes target is in the hundreds),
+    and a strong L2 penalty for this small, noisy data set:
+
+    >>> from sklearn.compose import TransformedTargetRegressor
     >>> from sklearn.datasets import load_diabetes
     >>> from sklearn.model_selection import train_test_split
     >>> from sklearn.pipeline import make_pipeline
@@ -200,15 +204,16 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
     >>> from sk_scratchnet import ScratchMLPRegressor
     >>> X, y = load_diabetes(return_X_y=True)
     >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-    >>> reg = make_pipeline(
-    ...     StandardScaler(),
-    ...     ScratchMLPRegressor(solver="lbfgs", alpha=1.0, max_iter=300,
-    ...                         random_state=0),
+    >>> mlp = ScratchMLPRegressor(
+    ...     solver="lbfgs", alpha=30.0, max_iter=2000, random_state=0
+    ... )
+    >>> reg = TransformedTargetRegressor(
+    ...     make_pipeline(StandardScaler(), mlp), transformer=StandardScaler()
     ... ).fit(X_train, y_train)
     >>> reg.predict(X_test[:2]).shape
     (2,)
-    >>> bool(reg.score(X_test, y_test) > 0.2)
-    True
+    >>> round(reg.score(X_test, y_test), 2)  # R²
+    0.38
     """
 
     # R² needs two distinct held-out rows.

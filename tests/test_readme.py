@@ -6,8 +6,6 @@ skipped with the reason when a module it imports, or an optional dependency it
 needs without importing it, is missing.
 """
 
-import ast
-import re
 import warnings
 from pathlib import Path
 
@@ -15,29 +13,10 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
+from tests._blocks import markdown_python_blocks as python_blocks
+from tests._blocks import needed_modules
+
 README = Path(__file__).resolve().parent.parent / "README.md"
-
-# Optional dependencies a block needs without importing them itself.
-NEEDS_WITHOUT_IMPORT = {"ProgressBar(": ["rich"]}
-
-
-def python_blocks(text):
-    """Return the bodies of the fenced ```python blocks of ``text``, in order."""
-    return re.findall(r"^```python\n(.*?)^```$", text, flags=re.DOTALL | re.MULTILINE)
-
-
-def needed_modules(code):
-    """Return the modules ``code`` imports, and those it needs without importing."""
-    modules = []
-    for node in ast.walk(ast.parse(code)):
-        if isinstance(node, ast.Import):
-            modules.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            modules.append(node.module)
-    for marker, extra in NEEDS_WITHOUT_IMPORT.items():
-        if marker in code:
-            modules.extend(extra)
-    return modules
 
 
 BLOCKS = python_blocks(README.read_text(encoding="utf-8")) if README.exists() else []
