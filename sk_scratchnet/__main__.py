@@ -185,7 +185,7 @@ def run_table(tasks, repeats, write=print):
     """
     header = (
         f"{'task':27s} {'metric':8s} {'ours':>7s} {'sklearn':>7s} "
-        f"{'fit ours':>9s} {'fit sklearn':>11s} {'ratio':>6s} {'epochs':>7s}"
+        f"{'fit ours':>9s} {'fit sklearn':>11s} {'ratio':>6s}  {'trained':15s}"
     )
     write(f"{'':27s} {'':8s} {'':>7s} {'':>7s} {'CPU s':>9s} {'CPU s':>11s}")
     write(header)
@@ -204,18 +204,28 @@ def run_table(tasks, repeats, write=print):
             "fit ours": t_ours,
             "fit sklearn": t_ref,
             "ratio": t_ours / max(t_ref, 1e-9),
+            "n_iter": ours.n_iter_,
+            # L-BFGS counts iterations of the optimizer, the others epochs.
+            "unit": "L-BFGS iter." if params.get("solver") == "lbfgs" else "epochs",
+            "capped": ours.n_iter_ >= params.get("max_iter", 200),
         }
         rows.append(row)
+        trained = f"{row['n_iter']} {row['unit']}" + (" (cap)" if row["capped"] else "")
         write(
             f"{task.name:27s} {task.metric:8s} {row['ours']:7.4f} "
             f"{row['sklearn']:7.4f} {t_ours:9.3f} {t_ref:11.3f} "
-            f"{row['ratio']:6.2f} {ours.n_iter_:7d}"
+            f"{row['ratio']:6.2f}  {trained}"
         )
     write(
         "ratio = our fit time / scikit-learn's (lower is better); fit times are "
         f"the median CPU time (time.process_time) of {repeats} fit(s), one BLAS "
         "thread."
     )
+    if any(row["capped"] for row in rows):
+        write(
+            "(cap) = stopped at max_iter before converging: short fits on purpose, "
+            "the ConvergenceWarning is silenced."
+        )
     return rows
 
 
@@ -299,6 +309,30 @@ def plot_demo(path):
     return path
 
 
+def _positive_int(text):
+    """Parse ``--repeats``: an integer of at least 1 (argparse reports the rest)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _unsupported_format(path):
+    """Return why matplotlib cannot write ``path``, or None if it can."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix in formats:
+        return None
+    known = ", ".join(f".{name}" for name in sorted(formats))
+    given = f"extension '.{suffix}'" if suffix else "no extension"
+    return f"argument --out: {path!r} has {given}; use one of {known}"
+
+
 def main(argv=None):
     """Run the demo: print the comparison table and write the figure.
 
@@ -313,16 +347,25 @@ def main(argv=None):
         The table's rows, as returned by ``run_table``.
     """
     parser = argparse.ArgumentParser(
-        prog="python -m sk_scratchnet", description=__doc__.splitlines()[0]
+        prog="python -m sk_scratchnet",
+        description=__doc__.splitlines()[0].replace("``", ""),
     )
     parser.add_argument(
-        "--out", default=DEFAULT_OUT, help=f"figure file (default: {DEFAULT_OUT})"
+        "--out",
+        default=DEFAULT_OUT,
+        help=f"figure file, its extension gives the format (default: {DEFAULT_OUT})",
     )
     parser.add_argument("--no-plot", action="store_true", help="skip the figure")
     parser.add_argument(
-        "--repeats", type=int, default=3, help="fits per estimator (default: 3)"
+        "--repeats",
+        type=_positive_int,
+        default=3,
+        help="fits per estimator, at least 1 (default: 3)",
     )
     args = parser.parse_args(argv)
+    plot = not args.no_plot and importlib.util.find_spec("matplotlib") is not None
+    if plot and (problem := _unsupported_format(args.out)):
+        parser.error(problem)  # before the table, not after it
     print(
         "ScratchMLPClassifier / ScratchMLPRegressor vs scikit-learn's MLPClassifier "
         "/ MLPRegressor"

@@ -97,3 +97,70 @@ def test_the_package_imports_without_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("repeats", ["0", "-1", "two"])
+def test_repeats_below_one_is_a_usage_error(repeats, capsys, monkeypatch):
+    monkeypatch.setattr(demo, "run_table", pytest.fail)  # nothing is trained
+    with pytest.raises(SystemExit) as exit_info:
+        demo.main(["--no-plot", "--repeats", repeats])
+    assert exit_info.value.code == 2
+    assert "argument --repeats" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("out", ["demo.txt", "demo"])
+def test_bad_figure_extension_is_rejected_before_training(
+    out, tmp_path, capsys, monkeypatch
+):
+    pytest.importorskip("matplotlib", reason="the 'plot' extra is not installed")
+    monkeypatch.setattr(demo, "run_table", pytest.fail)
+    with pytest.raises(SystemExit) as exit_info:
+        demo.main(["--out", str(tmp_path / out), "--repeats", "1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --out" in err
+    assert ".png" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_is_plain_text(capsys):
+    with pytest.raises(SystemExit):
+        demo.main(["--help"])
+    printed = capsys.readouterr().out
+    assert "python -m sk_scratchnet trains" in printed
+    assert "``" not in printed
+
+
+def test_lbfgs_rows_count_iterations_and_capped_runs_say_so():
+    lbfgs, short = (
+        demo.Task("lbfgs, 5 iterations", demo._friedman, *CLASSES, LBFGS, "R²"),
+        demo.Task("adam, 3 epochs", demo._friedman, *CLASSES, ADAM, "R²"),
+    )
+    lines = []
+    rows = demo.run_table([lbfgs, short], repeats=1, write=lines.append)
+    assert [(row["unit"], row["n_iter"], row["capped"]) for row in rows] == [
+        ("L-BFGS iter.", 5, True),
+        ("epochs", 3, True),
+    ]
+    assert "trained" in lines[1]
+    [lbfgs_line] = [line for line in lines if line.startswith("lbfgs, 5")]
+    [adam_line] = [line for line in lines if line.startswith("adam, 3")]
+    assert lbfgs_line.endswith("5 L-BFGS iter. (cap)")
+    assert adam_line.endswith("3 epochs (cap)")
+    assert any(line.startswith("(cap) = stopped at max_iter") for line in lines)
+
+
+def test_a_converged_run_has_no_cap_note():
+    task = demo.Task(
+        "adam, converges", demo._friedman, *CLASSES, {**ADAM, "max_iter": 2000}, "R²"
+    )
+    lines = []
+    [row] = demo.run_table([task], repeats=1, write=lines.append)
+    assert not row["capped"]
+    assert row["n_iter"] < 2000
+    assert not any("(cap)" in line for line in lines)
+
+
+CLASSES = (demo.ScratchMLPRegressor, demo.MLPRegressor)
+LBFGS = {"solver": "lbfgs", "max_iter": 5, "hidden_layer_sizes": (8,)}
+ADAM = {"solver": "adam", "max_iter": 3, "hidden_layer_sizes": (8,)}
