@@ -185,7 +185,7 @@ def run_table(tasks, repeats, write=print):
     """
     header = (
         f"{'task':27s} {'metric':8s} {'ours':>7s} {'sklearn':>7s} "
-        f"{'fit ours':>9s} {'fit sklearn':>11s} {'ratio':>6s}  {'trained':15s}"
+        f"{'fit ours':>9s} {'fit sklearn':>11s} {'ratio':>6s}  trained"
     )
     write(f"{'':27s} {'':8s} {'':>7s} {'':>7s} {'CPU s':>9s} {'CPU s':>11s}")
     write(header)
