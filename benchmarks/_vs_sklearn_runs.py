@@ -7,12 +7,16 @@ the rows (dicts) that the script reports; the workloads come from
 
 from __future__ import annotations
 
+import cProfile
 import gc
+import io
 import json
 import os
+import pstats
 import subprocess
 import sys
 import tempfile
+import time
 import tracemalloc
 import warnings
 from pathlib import Path
@@ -26,6 +30,7 @@ from threadpoolctl import threadpool_limits
 
 # the script whose hidden --_memory-* options run the peak-memory child
 SCRIPT = Path(__file__).resolve().parent / "bench_vs_sklearn.py"
+RESULTS_DIR = h.RESULTS_DIR
 THEIRS = h.THEIRS
 timed_fit = h.timed_fit
 numpy_blas = h.numpy_blas
@@ -381,3 +386,39 @@ def run_memory(data, mode, sklearn_both):
 
 # --------------------------------------------------------------------------
 # Report
+
+
+def run_profile(workloads, data_for, ours_cls, threads, which, top):
+    """cProfile one fit per side and workload; print and save the top functions."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    for w in workloads:
+        sides = {
+            "ours": [("ours", ours_cls[w.task])],
+            "theirs": [("theirs", THEIRS[w.task])],
+        }
+        sides["both"] = sides["ours"] + sides["theirs"]
+        data = data_for(w.dataset)
+        X = np.ascontiguousarray(data.X_train, dtype=w.dtype)
+        for side, cls in sides[which]:
+            with threadpool_limits(limits=threads):
+                h.timed_fit(
+                    cls, {**w.params, "max_iter": 1}, X[:500], data.y_train[:500]
+                )
+                est = cls(**w.params)
+                gc.collect()
+                prof = cProfile.Profile()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    t0 = time.perf_counter()
+                    prof.runcall(est.fit, X, data.y_train)
+                    seconds = time.perf_counter() - t0
+            buf = io.StringIO()
+            stats = pstats.Stats(prof, stream=buf).strip_dirs().sort_stats("tottime")
+            stats.print_stats(top)
+            text = (
+                f"## profile {side} {w.key}, {threads} thread(s), "
+                f"{w.params['max_iter']} epochs, fit {seconds:.2f} s (under cProfile)\n"
+                + buf.getvalue()
+            )
+            print(text)
+            (RESULTS_DIR / f"profile_{side}_{w.key}.txt").write_text(text)

@@ -43,9 +43,6 @@ os.environ["SCIPY_ARRAY_API"] = "1"
 import argparse
 import gc
 import hashlib
-import importlib
-import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -56,6 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import _harness as h
+import _paired_import as twin
 import _workloads as wl
 import numpy as np
 import sklearn
@@ -63,7 +61,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from threadpoolctl import threadpool_limits
 
-PACKAGE = "sk_scratchnet"
+PACKAGE = twin.PACKAGE
 SIDES = ("old", "new", "mlp")
 # epochs, iterations and calls per path: full size, and --quick (smoke test)
 SIZES = {
@@ -72,42 +70,6 @@ SIZES = {
     "quick": {"adam": 20, "lbfgs": 30, "grid": 5, "fit_small": 5,
               "predict_many": 3, "predict_1": 50},
 }  # fmt: skip
-
-
-_IMPORT = re.compile(rf"\b(from|import)(\s+){PACKAGE}\b")
-_MODULE_STRING = re.compile(rf"""(["']){PACKAGE}\.""")
-
-
-def rewrite(source, name):
-    """Point the package's own imports and string module paths at ``name``."""
-    source = _IMPORT.sub(lambda m: m[1] + m[2] + name, source)
-    return _MODULE_STRING.sub(lambda m: m[1] + name + ".", source)
-
-
-def import_copy(tree, name, folder):
-    """Copy ``tree``'s package to ``folder/name``, rewritten; import it."""
-    source = Path(tree) / PACKAGE
-    if not (source / "__init__.py").is_file():
-        sys.exit(f"{tree} has no {PACKAGE}/ package")
-    target = folder / name
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-    for path in target.rglob("*.py"):
-        path.write_text(rewrite(path.read_text(encoding="utf-8"), name), "utf-8")
-    return importlib.import_module(name)
-
-
-def check_origins(folders):
-    """Exit unless each copy's modules come from its folder, and none from ours."""
-    for name, folder in folders.items():
-        for module_name, module in list(sys.modules.items()):
-            if module_name != name and not module_name.startswith(name + "."):
-                continue
-            file = getattr(module, "__file__", None)
-            if file is None or not Path(file).resolve().is_relative_to(folder):
-                sys.exit(f"{module_name} was loaded from {file}, not from {folder}")
-    stray = [m for m in sys.modules if m.split(".")[0] == PACKAGE]
-    if stray:
-        sys.exit(f"the copies imported {stray}: an import the rewrite missed")
 
 
 @dataclass
@@ -351,7 +313,7 @@ def main(argv=None):
         sys.path.insert(0, str(folder))
         folders = {f"{PACKAGE}_{side}": folder / f"{PACKAGE}_{side}" for side in trees}
         for side, tree in trees.items():
-            package = import_copy(tree, f"{PACKAGE}_{side}", folder)
+            package = twin.import_copy(tree, f"{PACKAGE}_{side}", folder)
             estimators[side] = {
                 "classification": package.ScratchMLPClassifier,
                 "regression": package.ScratchMLPRegressor,
@@ -362,11 +324,11 @@ def main(argv=None):
             if blas_threads != 1:
                 h.log(f"warning: numpy's BLAS reports {blas_threads} threads")
             h.warm_up({f"{s}-{t}": c for s in trees for t, c in estimators[s].items()})
-            check_origins(folders)
+            twin.check_origins(folders)
             gc.collect()
             gc.freeze()  # what exists now is no garbage: collections skip it
             raw = measure(cases, estimators, args.rounds)
-        check_origins(folders)
+        twin.check_origins(folders)
     meta = {
         "rounds": args.rounds,
         "quick": args.quick,

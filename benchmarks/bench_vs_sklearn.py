@@ -75,63 +75,19 @@ fit (top functions by tottime) for the selected fit workloads.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import gc
-import io
 import json
 import os
-import pstats
 import sys
 import time
-import warnings
 
 import _harness as h
 import _vs_sklearn_report as report
 import _vs_sklearn_runs as runs
 import _workloads as wl
-import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
 
 RESULTS_DIR = h.RESULTS_DIR
 THEIRS = h.THEIRS
 log = h.log
-
-
-def run_profile(workloads, data_for, ours_cls, threads, which, top):
-    """cProfile one fit per side and workload; print and save the top functions."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    for w in workloads:
-        sides = {
-            "ours": [("ours", ours_cls[w.task])],
-            "theirs": [("theirs", THEIRS[w.task])],
-        }
-        sides["both"] = sides["ours"] + sides["theirs"]
-        data = data_for(w.dataset)
-        X = np.ascontiguousarray(data.X_train, dtype=w.dtype)
-        for side, cls in sides[which]:
-            with threadpool_limits(limits=threads):
-                h.timed_fit(
-                    cls, {**w.params, "max_iter": 1}, X[:500], data.y_train[:500]
-                )
-                est = cls(**w.params)
-                gc.collect()
-                prof = cProfile.Profile()
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    t0 = time.perf_counter()
-                    prof.runcall(est.fit, X, data.y_train)
-                    seconds = time.perf_counter() - t0
-            buf = io.StringIO()
-            stats = pstats.Stats(prof, stream=buf).strip_dirs().sort_stats("tottime")
-            stats.print_stats(top)
-            text = (
-                f"## profile {side} {w.key}, {threads} thread(s), "
-                f"{w.params['max_iter']} epochs, fit {seconds:.2f} s (under cProfile)\n"
-                + buf.getvalue()
-            )
-            print(text)
-            (RESULTS_DIR / f"profile_{side}_{w.key}.txt").write_text(text)
 
 
 # --------------------------------------------------------------------------
@@ -254,7 +210,7 @@ def main(argv=None):
         if path.number in args.workload_numbers and selected(path.key, args)
     ]
     if args.profile:
-        run_profile(
+        runs.run_profile(
             workloads,
             data_for,
             ours_cls,
