@@ -1,6 +1,6 @@
-"""Timing and table code shared by ``bench_array_api.py`` and ``bench_cuda.py``.
+"""Timing and table code of ``bench_array_api.py`` (``--device cpu`` or ``cuda``).
 
-Both scripts time the same fits and ``predict_proba`` calls of our estimators on
+It times the same fits and ``predict_proba`` calls of our estimators on
 two *sides*: NumPy arrays on the CPU (the baseline) and PyTorch tensors on a
 device (``cpu`` or ``cuda``), the same data, dtype and parameters on both, and
 report per row the median times, the ratio other side / NumPy, the test
@@ -40,17 +40,17 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import _harness as h
 import _workloads as wl
-import bench_vs_sklearn as bvs
 import numpy as np
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-RESULTS_DIR = bvs.RESULTS_DIR
+RESULTS_DIR = h.RESULTS_DIR
 DTYPES = ("float64", "float32")
-log = bvs.log
-fmt_time = bvs._fmt_time
+log = h.log
+fmt_time = h.fmt_time
 
 
 def import_torch():
@@ -134,7 +134,7 @@ def thread_limits(n_threads, torch=None):
 
 def effective_threads(torch=None):
     """The thread counts in force: NumPy's BLAS and PyTorch's intra-op pool."""
-    out = {"numpy_blas": bvs.numpy_blas().get("num_threads")}
+    out = {"numpy_blas": h.numpy_blas().get("num_threads")}
     if torch is not None:
         out["torch"] = torch.get_num_threads()
     return out
@@ -253,11 +253,6 @@ def _score(est, X, y, side):
         return float(est.score(X, y))
 
 
-def _alternating(sides, repeat):
-    """The sides in order on even repeats, reversed on odd ones."""
-    return sides if repeat % 2 == 0 else sides[::-1]
-
-
 def run_case(case, data, estimators, sides, dtype, threads, repeats, mode, torch):
     """Time ``case`` on every side; return one row (a dict)."""
     cls = estimators[case.task]
@@ -277,7 +272,7 @@ def run_case(case, data, estimators, sides, dtype, threads, repeats, mode, torch
         effective = effective_threads(torch)
         if case.kind == "fit":
             for r in range(repeats):
-                for side in _alternating(sides, r):
+                for side in h.interleaved(sides, r):
                     X, y, _, _ = arrays[side.name]
                     est, seconds = timed_fit(cls, case.params, X, y, side)
                     times[side.name].append(seconds)
@@ -292,7 +287,7 @@ def run_case(case, data, estimators, sides, dtype, threads, repeats, mode, torch
                 timed_call(fitted[side.name].predict_proba, X_many[side.name], side)
             n_calls = max(repeats, wl.PREDICT_CALLS[mode]["many_rows"])
             for r in range(n_calls):
-                for side in _alternating(sides, r):
+                for side in h.interleaved(sides, r):
                     times[side.name].append(
                         timed_call(
                             fitted[side.name].predict_proba, X_many[side.name], side
@@ -442,7 +437,7 @@ def header_markdown(info, title, sides, mode, repeats, thread_list):
     lines = [
         f"## {title} ({mode} mode)",
         "",
-        bvs.machine_markdown(info).replace("\n", "  \n"),
+        h.machine_markdown(info).replace("\n", "  \n"),
         "",
         f"Sides: {', '.join(s.label for s in sides)}; PyTorch "
         f"{info.get('torch', '-')}{info.get('torch_device_note', '')}. "
@@ -460,7 +455,7 @@ def write_report(out_path, info, config, rows, markdown):
     json_path = out_path.with_suffix(".json")
     md_path = out_path.with_suffix(".md")
     report = {"machine": info, "config": config, "rows": rows}
-    json_path.write_text(json.dumps(bvs._jsonable(report), indent=1) + "\n")
+    json_path.write_text(json.dumps(h.jsonable(report), indent=1) + "\n")
     md_path.write_text(markdown + "\n")
     return json_path, md_path
 
@@ -490,9 +485,16 @@ def usable_cores():
 # --------------------------------------------------------------------------
 
 
-def parse_args(argv, description, default_threads, default_stem):
-    """The options both scripts take."""
+def parse_args(argv, description):
+    """The options of ``bench_array_api.py``."""
     p = argparse.ArgumentParser(description=description)
+    p.add_argument(
+        "--device",
+        choices=("cpu", "cuda"),
+        default="cpu",
+        help="the PyTorch side's device (default: cpu); cuda skips, with "
+        "status 0, where no CUDA device is usable",
+    )
     p.add_argument(
         "--quick",
         action="store_true",
@@ -506,9 +508,9 @@ def parse_args(argv, description, default_threads, default_stem):
     )
     p.add_argument(
         "--threads",
-        default=default_threads,
+        default=None,
         help="comma-separated thread counts, 'all' = every usable core "
-        f"(default: {default_threads})",
+        "(default: 1,all on the cpu, all with cuda)",
     )
     p.add_argument(
         "--only",
@@ -521,14 +523,18 @@ def parse_args(argv, description, default_threads, default_stem):
         "--out",
         default=None,
         help="output path; <out>.json and <out>.md are written (default: "
-        f"benchmarks/results/{default_stem}.json, {default_stem}_quick.json "
-        "with --quick)",
+        "benchmarks/results/array_api.json, array_api_quick.json with --quick; "
+        "array_api_cuda* with --device cuda)",
     )
     args = p.parse_args(argv)
     if args.repeats < 1:
         p.error("--repeats must be >= 1")
+    default_threads = "1,all" if args.device == "cpu" else "all"
+    default_stem = "array_api" if args.device == "cpu" else "array_api_cuda"
     try:
-        args.thread_list = parse_thread_list(args.threads, usable_cores())
+        args.thread_list = parse_thread_list(
+            args.threads or default_threads, usable_cores()
+        )
     except ValueError:
         p.error("--threads takes comma-separated integers >= 1 or 'all'")
     args.only_names = [n for n in (args.only or "").split(",") if n]
@@ -541,8 +547,8 @@ def parse_args(argv, description, default_threads, default_stem):
 
 def main(args, sides, title, torch, extra_info=None):
     """Run, print the table on stdout, write the JSON and markdown files."""
-    estimators, ours_label = bvs.load_ours(False)
-    info = bvs.machine_info(ours_label)
+    estimators, ours_label = h.load_ours(False)
+    info = h.machine_info(ours_label)
     info["torch"] = torch.__version__
     info.update(extra_info or {})
     header = header_markdown(

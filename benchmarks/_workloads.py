@@ -1,9 +1,13 @@
-"""Data sets, workload definitions, flop counts and the matmul roofline.
+"""The registry of workloads: data sets, workload definitions and their sizes.
 
-Helper module of ``bench_vs_sklearn.py``; it holds no timing policy of its own
-except :func:`time_matmul_epoch`, which times the bare ``np.matmul`` calls an
-epoch of mini-batch training needs (the "roofline" the fit times are compared
-with).
+Every benchmark script takes its data sets (:func:`build_dataset`), fit
+workloads (:func:`fit_workloads`, :func:`regression_workloads`), small-data
+paths (:func:`small_paths` and their per-call bodies :func:`partial_fit_calls`,
+:func:`fit_small_calls`, :func:`grid_calls`, :func:`predict_calls`), sizes and
+epochs from here, so that the same key means the same work everywhere.  It also
+holds the flop counts and :func:`time_matmul_epoch`, which times the bare
+``np.matmul`` calls an epoch of mini-batch training needs (the "roofline" the
+fit times are compared with).  Timing policy and reports are in ``_harness.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sklearn.datasets import (
     make_classification,
     make_regression,
 )
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GridSearchCV, train_test_split
 
 # --------------------------------------------------------------------------
 # Data sets
@@ -511,3 +515,64 @@ SMALL_CALLS = {
     "full": {"fit_small": 40, "predict_1": 400, "predict_many": 20, "rounds": 5},
     "quick": {"fit_small": 20, "predict_1": 200, "predict_many": 8, "rounds": 3},
 }
+
+
+# --------------------------------------------------------------------------
+# The small-data paths' bodies, timed call by call
+# --------------------------------------------------------------------------
+
+SMALL_PARAMS = {"hidden_layer_sizes": (100,), "random_state": 0}
+GRID = {"alpha": [1e-4, 1e-2], "hidden_layer_sizes": [(50,), (100,)]}
+
+
+def partial_fit_calls(cls, data, classes):
+    """Seconds of each ``partial_fit`` call on 200-row chunks after the first."""
+    # 8 chunks, the rows repeated cyclically when the data set is smaller
+    X = np.resize(data.X_train, (1600, data.X_train.shape[1]))
+    y = np.resize(data.y_train, 1600)
+    est = cls(**SMALL_PARAMS)
+    extra = {} if classes is None else {"classes": classes}
+    est.partial_fit(X[:200], y[:200], **extra)
+    times = []
+    for start in range(200, len(X), 200):
+        t0 = time.perf_counter()
+        est.partial_fit(X[start : start + 200], y[start : start + 200])
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def fit_small_calls(cls, data, n_calls):
+    """Seconds of fresh one-epoch fits on the first 50 rows."""
+    X, y = data.X_train[:50], data.y_train[:50]
+    times = []
+    for _ in range(n_calls):
+        est = cls(**SMALL_PARAMS, max_iter=1)
+        t0 = time.perf_counter()
+        est.fit(X, y)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def grid_search(cls, data, epochs):
+    """One ``GridSearchCV`` fit (4 settings x 3 folds): (search, seconds)."""
+    base = cls(random_state=0, max_iter=epochs, n_iter_no_change=epochs, tol=0.0)
+    search = GridSearchCV(base, GRID, cv=3)
+    t0 = time.perf_counter()
+    search.fit(data.X_train, data.y_train)
+    return search, time.perf_counter() - t0
+
+
+def grid_calls(cls, data, epochs):
+    """Seconds of one ``GridSearchCV`` fit, as a one-element list."""
+    return [grid_search(cls, data, epochs)[1]]
+
+
+def predict_calls(model, X, n_calls):
+    """Seconds of ``n_calls`` calls of ``predict_proba`` (``predict``: regressor)."""
+    predict = getattr(model, "predict_proba", model.predict)
+    times = []
+    for _ in range(n_calls):
+        t0 = time.perf_counter()
+        predict(X)
+        times.append(time.perf_counter() - t0)
+    return times

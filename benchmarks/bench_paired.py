@@ -43,9 +43,6 @@ os.environ["SCIPY_ARRAY_API"] = "1"
 import argparse
 import gc
 import hashlib
-import importlib
-import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -55,17 +52,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import _harness as h
+import _paired_import as twin
 import _workloads as wl
-import bench_vs_sklearn as bvs
 import numpy as np
 import sklearn
-from bench_before_after import REPO_ROOT, _fmt, tree_label, write_report
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from threadpoolctl import threadpool_limits
 
-PACKAGE = "sk_scratchnet"
+PACKAGE = twin.PACKAGE
 SIDES = ("old", "new", "mlp")
 # epochs, iterations and calls per path: full size, and --quick (smoke test)
 SIZES = {
@@ -74,42 +70,6 @@ SIZES = {
     "quick": {"adam": 20, "lbfgs": 30, "grid": 5, "fit_small": 5,
               "predict_many": 3, "predict_1": 50},
 }  # fmt: skip
-
-
-_IMPORT = re.compile(rf"\b(from|import)(\s+){PACKAGE}\b")
-_MODULE_STRING = re.compile(rf"""(["']){PACKAGE}\.""")
-
-
-def rewrite(source, name):
-    """Point the package's own imports and string module paths at ``name``."""
-    source = _IMPORT.sub(lambda m: m[1] + m[2] + name, source)
-    return _MODULE_STRING.sub(lambda m: m[1] + name + ".", source)
-
-
-def import_copy(tree, name, folder):
-    """Copy ``tree``'s package to ``folder/name``, rewritten; import it."""
-    source = Path(tree) / PACKAGE
-    if not (source / "__init__.py").is_file():
-        sys.exit(f"{tree} has no {PACKAGE}/ package")
-    target = folder / name
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-    for path in target.rglob("*.py"):
-        path.write_text(rewrite(path.read_text(encoding="utf-8"), name), "utf-8")
-    return importlib.import_module(name)
-
-
-def check_origins(folders):
-    """Exit unless each copy's modules come from its folder, and none from ours."""
-    for name, folder in folders.items():
-        for module_name, module in list(sys.modules.items()):
-            if module_name != name and not module_name.startswith(name + "."):
-                continue
-            file = getattr(module, "__file__", None)
-            if file is None or not Path(file).resolve().is_relative_to(folder):
-                sys.exit(f"{module_name} was loaded from {file}, not from {folder}")
-    stray = [m for m in sys.modules if m.split(".")[0] == PACKAGE]
-    if stray:
-        sys.exit(f"the copies imported {stray}: an import the rewrite missed")
 
 
 @dataclass
@@ -155,20 +115,16 @@ def per_call(calls, *args):
 
 def one_fit(data, params):
     def run(cls):
-        est, seconds = bvs.timed_fit(cls, params, data.X_train, data.y_train)
+        est, seconds = h.timed_fit(cls, params, data.X_train, data.y_train)
         return seconds, weights_digest(est)
 
     return run
 
 
 def grid_search(data, epochs):
-    # bench_vs_sklearn's _grid_calls, keeping the search for its refitted model
+    # the search is kept for the digest of its refitted model
     def run(cls):
-        base = cls(random_state=0, max_iter=epochs, n_iter_no_change=epochs, tol=0.0)
-        search = GridSearchCV(base, bvs.GRID, cv=3)
-        t0 = time.perf_counter()
-        search.fit(data.X_train, data.y_train)
-        seconds = time.perf_counter() - t0
+        search, seconds = wl.grid_search(cls, data, epochs)
         return seconds, weights_digest(search.best_estimator_)
 
     return run
@@ -180,10 +136,10 @@ def predictions(data, n_rows, n_calls, models):
 
     def run(cls):
         if cls not in models:
-            params = {**bvs.SMALL_PARAMS, "max_iter": 20}
-            models[cls] = bvs.timed_fit(cls, params, data.X_train, data.y_train)[0]
+            params = {**wl.SMALL_PARAMS, "max_iter": 20}
+            models[cls] = h.timed_fit(cls, params, data.X_train, data.y_train)[0]
         model = models[cls]
-        seconds = statistics.median(bvs._predict_calls(model, X, n_calls))
+        seconds = statistics.median(wl.predict_calls(model, X, n_calls))
         output = getattr(model, "predict_proba", model.predict)(X)
         return seconds, weights_digest(model, output)
 
@@ -202,6 +158,7 @@ def build_cases(mode):
         "diabetes": {**diabetes_lbfgs.params, "max_iter": n["lbfgs"]},
     }
     adam = {**common, "solver": "adam", "max_iter": n["adam"]}
+    sgd = {**adam, "solver": "sgd", "learning_rate_init": 0.1}
     models = {}  # the predicting models, one per estimator class
     cases = []
     for tag, task, name in (
@@ -215,9 +172,9 @@ def build_cases(mode):
         alpha = "" if is_cls else ", alpha=10"
         rows = [  # (key, title, run, goal); "is_cls and": classifier only
             ("partial-fit-200", f"`partial_fit` per 200-row chunk of {name}",
-             per_call(bvs._partial_fit_calls, data, classes), 0.50),
+             per_call(wl.partial_fit_calls, data, classes), 0.50),
             ("fit-50-rows", f"`fit` on 50 rows of {name}, `max_iter=1`",
-             per_call(bvs._fit_small_calls, data, n["fit_small"]), 0.60),
+             per_call(wl.fit_small_calls, data, n["fit_small"]), 0.60),
             ("predict-10000-rows", f"`{predict}`, 10 000 rows, {name} model (100,)",
              predictions(data, 10_000, n["predict_many"], models), 0.80),
             is_cls and ("predict-1-row", "`predict_proba`, 1 row, digits model "
@@ -226,6 +183,8 @@ def build_cases(mode):
              one_fit(data, lbfgs[name]), 0.75),
             is_cls and ("digits-adam", f"`fit` digits, adam, {n['adam']} epochs",
                         one_fit(data, {**adam, "n_iter_no_change": n["adam"]}), 0.45),
+            is_cls and ("digits-sgd", f"`fit` digits, sgd, {n['adam']} epochs",
+                        one_fit(data, {**sgd, "n_iter_no_change": n["adam"]}), None),
             ("grid-4x3", f"`GridSearchCV` {name}, 4 settings x 3 folds, "
              f"{n['grid']} epochs", grid_search(data, n["grid"]), 0.50),
         ]  # fmt: skip
@@ -248,9 +207,7 @@ def measure(cases, estimators, rounds):
                 raw[case.key][side]["s"].append(seconds)
                 raw[case.key][side]["digest"].append(digest)
         elapsed = time.perf_counter() - started
-        bvs.log(
-            f"round {r + 1}/{rounds}: load {os.getloadavg()[0]:.2f}, {elapsed:.0f} s"
-        )
+        h.log(f"round {r + 1}/{rounds}: load {os.getloadavg()[0]:.2f}, {elapsed:.0f} s")
     return raw
 
 
@@ -303,7 +260,7 @@ def markdown(rows, labels, meta):
         met = "met" if goal and r["new_over_mlp"] <= goal else "not met"
         cells = [
             f"{r['title']} (vs {r['mlp']})",
-            *(_fmt(m[side]) for side in SIDES),
+            *(h.fmt_time(m[side]) for side in SIDES),
             f"{r['old_over_mlp']:.2f}",
             f"{r['new_over_mlp']:.2f}",
             f"{r['new_over_old']:.3f} ({q1:.3f}-{q3:.3f})",
@@ -326,7 +283,7 @@ def markdown(rows, labels, meta):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--old", required=True, help="the older tree (a checkout)")
-    p.add_argument("--new", default=str(REPO_ROOT), help="default: this repository")
+    p.add_argument("--new", default=str(h.REPO_ROOT), help="default: this repository")
     p.add_argument("--rounds", type=int, default=9, help="rounds (default: 9)")
     p.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     p.add_argument("--only", default="", help="comma-separated parts of path keys")
@@ -340,7 +297,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     trees = {"old": Path(args.old).resolve(), "new": Path(args.new).resolve()}
-    labels = {side: tree_label(path) for side, path in trees.items()}
+    labels = {side: h.tree_label(path) for side, path in trees.items()}
     only = [name for name in args.only.split(",") if name]
     cases = [
         c
@@ -356,24 +313,22 @@ def main(argv=None):
         sys.path.insert(0, str(folder))
         folders = {f"{PACKAGE}_{side}": folder / f"{PACKAGE}_{side}" for side in trees}
         for side, tree in trees.items():
-            package = import_copy(tree, f"{PACKAGE}_{side}", folder)
+            package = twin.import_copy(tree, f"{PACKAGE}_{side}", folder)
             estimators[side] = {
                 "classification": package.ScratchMLPClassifier,
                 "regression": package.ScratchMLPRegressor,
             }
         load_start, started = os.getloadavg(), time.perf_counter()
         with threadpool_limits(limits=1):
-            blas_threads = bvs.numpy_blas().get("num_threads")
+            blas_threads = h.numpy_blas().get("num_threads")
             if blas_threads != 1:
-                bvs.log(f"warning: numpy's BLAS reports {blas_threads} threads")
-            bvs.warm_up(
-                {f"{s}-{t}": c for s in trees for t, c in estimators[s].items()}
-            )
-            check_origins(folders)
+                h.log(f"warning: numpy's BLAS reports {blas_threads} threads")
+            h.warm_up({f"{s}-{t}": c for s in trees for t, c in estimators[s].items()})
+            twin.check_origins(folders)
             gc.collect()
             gc.freeze()  # what exists now is no garbage: collections skip it
             raw = measure(cases, estimators, args.rounds)
-        check_origins(folders)
+        twin.check_origins(folders)
     meta = {
         "rounds": args.rounds,
         "quick": args.quick,
@@ -385,14 +340,14 @@ def main(argv=None):
         "elapsed_s": time.perf_counter() - started,
         "numpy": np.__version__,
         "sklearn": sklearn.__version__,
-        "cpu": bvs.cpu_model(),
-        "env": {v: os.environ.get(v) for v in bvs.ENV_VARS},
+        "cpu": h.cpu_model(),
+        "env": {v: os.environ.get(v) for v in h.ENV_VARS},
     }
     rows = [summarise(c, raw[c.key]) for c in cases]
     text = markdown(rows, labels, meta)
     print(text)
     if args.out:
-        write_report(args.out, text, {"meta": meta, "rows": rows, "rounds": raw})
+        h.write_report(args.out, text, {"meta": meta, "rows": rows, "rounds": raw})
     return 0
 
 

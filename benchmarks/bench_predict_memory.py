@@ -31,6 +31,7 @@ import tracemalloc
 import warnings
 from pathlib import Path
 
+import _harness as h
 import numpy as np
 
 ESTIMATORS = ["sk_scratchnet", "sklearn"]
@@ -61,26 +62,6 @@ def parse_args(argv=None):
 # --------------------------------------------------------------------------
 # child: one estimator, one dtype
 # --------------------------------------------------------------------------
-
-
-def _status_kb(field):
-    """A field of /proc/self/status in KiB, or None where there is none."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak_rss():
-    """Make the kernel's peak RSS (VmHWM) equal the current RSS, if possible."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
 
 
 def _make_estimator(name, hidden):
@@ -116,8 +97,8 @@ def run_child(args):
     del X_fit, y_fit
     gc.collect()
 
-    rss_before_kb = _status_kb("VmRSS")
-    exact = _reset_peak_rss() and rss_before_kb is not None
+    rss_before_kb = h.proc_status_kib("VmRSS")
+    exact = h.reset_peak_rss() and rss_before_kb is not None
     if not exact:
         rss_before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
@@ -126,9 +107,7 @@ def run_child(args):
     seconds = time.perf_counter() - start
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    peak_kb = _status_kb("VmHWM") if exact else None
-    if peak_kb is None:
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = h.peak_rss_kib(exact)
 
     result = {
         "estimator": name,
