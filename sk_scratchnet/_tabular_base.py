@@ -45,6 +45,9 @@ ONNX_UNSUPPORTED = (
     "save and load it."
 )
 
+# Multipliers of the row keys of merge_duplicates, drawn once from a fixed seed.
+_ROW_HASH_SEED = 20241201
+
 # Attributes that ``validate_data`` sets at the start of ``fit``: a fit that
 # raises puts back the ones of the previous fit.
 _INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
@@ -124,14 +127,38 @@ def merge_duplicates(blocks, Y, weights):
         np.ascontiguousarray(a).reshape(n, -1).view(np.uint8)
         for a in (blocks.numeric, blocks.flags, blocks.codes, Y)
     ]
-    rows = np.ascontiguousarray(np.hstack(parts))
-    keys = rows.view(np.dtype((np.void, max(rows.shape[1], 1))))[:, 0]
-    if rows.shape[1] == 0:
-        keys = np.zeros(n, dtype=np.uint8)
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    merged = np.bincount(inverse.ravel(), weights=weights, minlength=len(first))
+    n_bytes = sum(part.shape[1] for part in parts)
+    parts.append(np.zeros((n, -n_bytes % 8), dtype=np.uint8))
+    words = np.ascontiguousarray(np.hstack(parts)).view(np.uint64)
+    # A fixed odd multiplier per 8-byte word: equal rows get equal keys, and
+    # the order of the keys is a function of the rows' content only.
+    multipliers = np.random.default_rng(_ROW_HASH_SEED).integers(
+        1, 2**63, size=words.shape[1], dtype=np.uint64
+    )
+    with np.errstate(over="ignore"):
+        keys = (words * (multipliers | np.uint64(1))).sum(axis=1, dtype=np.uint64)
+    order = np.argsort(keys, kind="stable")
+    keys, words = keys[order], words[order]
+    same = keys[1:] == keys[:-1]
+    if not np.all(words[1:][same] == words[:-1][same]):
+        # Two different rows with one key: sort by the bytes themselves.
+        rows = words.view(np.dtype((np.void, words.shape[1] * 8)))[:, 0]
+        _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+        first, inverse = order[first], _undo(order, inverse.ravel())
+    else:
+        group = np.concatenate([[0], np.cumsum(~same)])
+        first = order[np.flatnonzero(np.concatenate([[True], ~same]))]
+        inverse = _undo(order, group)
+    merged = np.bincount(inverse, weights=weights, minlength=len(first))
     weights = None if np.all(merged == 1.0) else merged
     return take_rows(blocks, first), Y[first], weights
+
+
+def _undo(order, values):
+    """``values`` given in the order ``order``, back in the original order."""
+    out = np.empty_like(values)
+    out[order] = values
+    return out
 
 
 def split_rows(strata, fraction, rng):
