@@ -72,8 +72,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         Output size of the ``'pbld'`` embedding's linear map (the raw value is
         appended).
 
-    categorical_features : 'from_dtype', array-like of int, str or bool, or None, \
-default='from_dtype'
+    categorical_features : 'from_dtype', array-like or None, default='from_dtype'
         Which columns are categorical: ``'from_dtype'`` takes the DataFrame
         columns of categorical, string, object or boolean dtype; or give
         column indices, names, or a boolean mask (as in
@@ -436,7 +435,7 @@ default='from_dtype'
 
     # --------------------------------------------------------------- predicting
     def predict_log_proba(self, X):
-        """Log-probabilities of the classes (a log-softmax, finite for every row).
+        """Predict the log-probabilities of the classes (finite for every row).
 
         Parameters
         ----------
@@ -451,7 +450,7 @@ default='from_dtype'
         return log_softmax(self._scores(X))
 
     def predict_proba(self, X):
-        """Probabilities of the classes.
+        """Predict the probabilities of the classes.
 
         Parameters
         ----------

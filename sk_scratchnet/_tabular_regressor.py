@@ -63,8 +63,7 @@ class TabularMLPRegressor(RegressorMixin, _TabularBase):
         Output size of the ``'pbld'`` embedding's linear map (the raw value is
         appended).
 
-    categorical_features : 'from_dtype', array-like of int, str or bool, or None, \
-default='from_dtype'
+    categorical_features : 'from_dtype', array-like or None, default='from_dtype'
         Which columns are categorical: ``'from_dtype'`` takes the DataFrame
         columns of categorical, string, object or boolean dtype; or give
         column indices, names, or a boolean mask (as in
