@@ -207,7 +207,7 @@ class TabularNetwork:
 
 
 def batch_of(blocks, rows, dtype):
-    """Return ``(numeric, flags, codes)`` of ``rows`` (slice or indices) as ``dtype``."""
+    """Return ``(numeric, flags, codes)`` of ``rows`` cast to ``dtype``."""
     numeric = np.asarray(blocks.numeric[rows], dtype=dtype)
     flags = np.asarray(blocks.flags[rows], dtype=dtype)
     codes = np.asarray(blocks.codes[rows], dtype=np.intp)
