@@ -30,6 +30,7 @@ from sk_scratchnet._schedules import SCHEDULES
 from sk_scratchnet._tabular_network import (
     ACTIVATIONS,
     TabularArchitecture,
+    TabularNetwork,
     build_network,
     predict_scores,
 )
@@ -184,6 +185,18 @@ def split_rows(strata, fraction, rng):
     if held_out:
         is_val[np.concatenate(held_out)] = True
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
+def predictor(architecture, theta):
+    """Return a float64 network of ``architecture`` holding the parameters ``theta``.
+
+    Predictions run in float64 whatever the training precision: a row's
+    prediction then does not depend on the other rows of the batch (float32
+    matrix products round differently for different batch shapes).
+    """
+    network = TabularNetwork(dataclasses.replace(architecture, dtype=np.float64))
+    network.theta[...] = theta
+    return network
 
 
 def checked_hidden_layer_sizes(sizes) -> tuple[int, ...]:
@@ -491,10 +504,11 @@ class _TabularBase(CallbackSupportMixin, BaseEstimator):
             )
         architecture = self._architecture(blocks, Y.shape[1], hidden)
         network = build_network(architecture, train_data.blocks, rng)
-        fitted.update(preprocessor_=preprocessor, network_=network)
+        fitted["preprocessor_"] = preprocessor
 
         def fitted_state(theta):
-            return {**fitted, "params_": theta}
+            network_ = predictor(architecture, theta)
+            return {**fitted, "network_": network_, "params_": theta}
 
         reporter = _EpochReporter(
             self, X_given, y_given, sample_weight, self.max_epochs, fitted_state
@@ -508,6 +522,7 @@ class _TabularBase(CallbackSupportMixin, BaseEstimator):
             on_epoch=reporter.on_epoch,
         )
         fitted.update(
+            network_=predictor(architecture, result.theta),
             params_=result.theta,
             n_iter_=result.n_epochs,
             best_epoch_=result.best_epoch,
@@ -608,12 +623,11 @@ class _TabularBase(CallbackSupportMixin, BaseEstimator):
 
     # --------------------------------------------------------------- predicting
     def _scores(self, X):
-        """Raw network scores of ``X``: float64, shape (n_samples, n_outputs)."""
+        """Return the raw scores of ``X``: float64, shape (n_samples, n_outputs)."""
         check_is_fitted(self, "params_")
         X = self._validated_X(X, reset=False)
         blocks = self.preprocessor_.transform(X)
-        scores = predict_scores(self.network_, self.params_, blocks)
-        return np.asarray(scores, dtype=np.float64)
+        return predict_scores(self.network_, self.network_.theta, blocks)
 
     def __sklearn_tags__(self):
         """Declare missing-value support (imputed inside the model)."""

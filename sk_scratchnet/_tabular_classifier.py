@@ -150,8 +150,8 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
 
     validation_fraction : float or None, default=0.2
         Share of the training rows held out (stratified by class) to pick the
-        epoch whose parameters are kept: the last epoch with the best
-        validation accuracy.  ``None`` trains on all rows and keeps the last
+        epoch whose parameters are kept: the last epoch with the lowest
+        validation error.  ``None`` trains on all rows and keeps the last
         epoch.  Each class holds out ``round(validation_fraction * n_c)`` of
         its ``n_c`` distinct rows and keeps at least one for training; when
         that holds out nothing, the last epoch is kept.
@@ -178,9 +178,10 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
     preprocessor_ : TabularPreprocessor
         The fitted preprocessing (scaling, clipping, imputation, categories).
     network_ : TabularNetwork
-        The network's layers (shapes, views into ``params_``).
+        The network that predicts: the layers with the kept parameters, in
+        float64 (so that a row's prediction does not depend on the batch).
     params_ : ndarray of shape (n_params,)
-        The kept parameters (those of epoch ``best_epoch_``).
+        The kept parameters (those of epoch ``best_epoch_``), in ``dtype``.
     n_iter_ : int
         Number of epochs run.
     best_epoch_ : int
@@ -188,7 +189,8 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
     loss_curve_ : list of float
         Training loss after each epoch.
     validation_scores_ : list of float or None
-        Validation accuracy after each epoch (``None`` without validation).
+        Validation error (1 - weighted accuracy) after each epoch, lower is
+        better (``None`` without validation).
 
     See Also
     --------
@@ -374,6 +376,11 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
                 f"y has {int(missing.sum())} missing label(s) (NaN or None), "
                 f"first at row {int(np.argmax(missing))}; every sample needs a "
                 "class label: drop those rows or fill them in."
+            )
+        if y.dtype.kind == "f" and np.isinf(y).any():
+            raise ValueError(
+                "y contains infinity; class labels must be finite numbers, "
+                "strings or booleans."
             )
         checked_target_type(y)
         classes, codes = np.unique(y, return_inverse=True)

@@ -167,9 +167,10 @@ class TabularMLPRegressor(RegressorMixin, _TabularBase):
     preprocessor_ : TabularPreprocessor
         The fitted preprocessing (scaling, clipping, imputation, categories).
     network_ : TabularNetwork
-        The network's layers (shapes, views into ``params_``).
+        The network that predicts: the layers with the kept parameters, in
+        float64 (so that a row's prediction does not depend on the batch).
     params_ : ndarray of shape (n_params,)
-        The kept parameters (those of epoch ``best_epoch_``).
+        The kept parameters (those of epoch ``best_epoch_``), in ``dtype``.
     n_iter_ : int
         Number of epochs run.
     best_epoch_ : int
@@ -177,7 +178,8 @@ class TabularMLPRegressor(RegressorMixin, _TabularBase):
     loss_curve_ : list of float
         Training loss (on the standardised targets) after each epoch.
     validation_scores_ : list of float or None
-        Validation score after each epoch (``None`` without validation).
+        Validation RMSE (weighted, on the standardised targets) after each
+        epoch, lower is better (``None`` without validation).
 
     See Also
     --------
