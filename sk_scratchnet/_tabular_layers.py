@@ -405,7 +405,7 @@ class ParametricActivation(Layer):
         m = x.shape[0]
         ws.x = x
         f, out = ws.f[:m], ws.out[:m]
-        self.base.forward(x, f)
+        self.base.forward(x, f, ws.g[:m])
         if not self.parametric:
             out[...] = f
             return out
@@ -422,8 +422,8 @@ class ParametricActivation(Layer):
             np.subtract(f, x, out=g)
             g *= delta
             np.sum(g, axis=0, out=self.dalpha)
-        self.base.derivative(x, f, g)
-        dx = ws.out[:m]  # the output is no longer needed
+        dx = ws.out[:m]  # the output is no longer needed: scratch, then dx
+        self.base.derivative(x, f, g, dx)
         if self.parametric:
             g -= 1.0
             g *= self.alpha
@@ -437,7 +437,9 @@ class Dropout(Layer):
 
     :math:`r_{ij} \sim \mathrm{Bernoulli}(1 - p)`.
 
-    Backward: :math:`\partial x = \delta \odot r / (1 - p)`.  The rate ``p`` and
+    Backward: :math:`\partial x = \delta \odot r / (1 - p)`.  ``p`` is rounded
+    to a multiple of :math:`2^{-16}` (the mask is drawn from 16 random bits per
+    unit).  The rate ``p`` and
     the random generator are read from the network workspace (``ws.rate``,
     ``ws.rng``) because they change with the training schedule; at ``p = 0``
     (and in prediction) the layer is the identity.
@@ -463,10 +465,13 @@ class Dropout(Layer):
             return x
         m = x.shape[0]
         mask, out = ws.mask[:m], ws.out[:m]
-        ws.rng.random(dtype=mask.dtype, out=mask)
-        # mask <- 1(u >= p) / (1 - p), in place
-        np.greater_equal(mask, ws.rate, out=mask)
-        mask *= 1.0 / (1.0 - ws.rate)
+        # 16 random bits per unit (half the cost of a float draw): keep a unit
+        # when u >= q, q = round(p 2^16), and scale by 2^16 / (2^16 - q) so that
+        # E[y] = x exactly for the rounded rate.
+        q = min(round(ws.rate * 65536), 65535)
+        u = np.frombuffer(ws.rng.bytes(2 * mask.size), dtype=np.uint16)
+        np.greater_equal(u.reshape(mask.shape), q, out=mask)
+        mask *= 65536.0 / (65536 - q)
         np.multiply(x, mask, out=out)
         return out
 

@@ -174,10 +174,13 @@ def test_dropout_backward_uses_the_forward_mask():
     x = rng.normal(size=(8, 5))
     out = np.array(layer.forward(ws, x))
     kept = out != 0
-    np.testing.assert_allclose(out[kept], x[kept] / 0.6)
+    q = round(0.4 * 2**16)  # the rate rounded to 16 bits
+    scale = 2**16 / (2**16 - q)
+    np.testing.assert_allclose(out[kept], x[kept] * scale)
+    assert scale == pytest.approx(1 / 0.6, rel=1e-4)
     G = rng.normal(size=x.shape)
     dx = layer.backward(ws, G)
-    np.testing.assert_allclose(dx, G * kept / 0.6)
+    np.testing.assert_allclose(dx, G * kept * scale)
     ws.rate = 0.0
     assert layer.forward(ws, x) is x
 
@@ -187,8 +190,8 @@ def test_base_activations_float32_stay_float32_and_finite(name):
     x = np.array([[-1e4, -30.0, -1.0, 0.0, 1.0, 30.0, 1e4]], dtype=np.float32)
     f, g = np.empty_like(x), np.empty_like(x)
     base = PARAMETRIC_BASES[name]
-    base.forward(x, f)
-    base.derivative(x, f, g)
+    base.forward(x, f, np.empty_like(x))
+    base.derivative(x, f, g, np.empty_like(x))
     assert f.dtype == g.dtype == np.float32
     assert np.isfinite(f).all() and np.isfinite(g).all()
 
@@ -196,12 +199,21 @@ def test_base_activations_float32_stay_float32_and_finite(name):
 def test_selu_matches_its_definition():
     x = np.linspace(-3, 3, 13)
     f = np.empty_like(x)
-    PARAMETRIC_BASES["selu"].forward(x, f)
+    PARAMETRIC_BASES["selu"].forward(x, f, np.empty_like(x))
     lam, alpha = 1.0507009873554805, 1.6732632423543772
     np.testing.assert_allclose(f, lam * np.where(x > 0, x, alpha * np.expm1(x)))
     f2 = np.empty_like(x)
-    PARAMETRIC_BASES["mish"].forward(x, f2)
+    PARAMETRIC_BASES["mish"].forward(x, f2, np.empty_like(x))
     np.testing.assert_allclose(f2, x * np.tanh(np.log1p(np.exp(x))))
+
+
+def test_dropout_keeps_the_expected_fraction():
+    layer = Dropout(200)
+    ws = layer.workspace(500, np.float32)
+    ws.rate, ws.rng = 0.15, np.random.default_rng(0)
+    out = layer.forward(ws, np.ones((500, 200), np.float32))
+    assert abs(np.mean(out != 0) - 0.85) < 0.005
+    assert abs(np.mean(out) - 1.0) < 0.01
 
 
 def test_workspace_is_not_shared_between_layers():
