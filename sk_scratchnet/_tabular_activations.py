@@ -2,7 +2,7 @@ r"""Base activations of the tabular network's parametric activation layer.
 
 Each base :math:`f` has ``forward(x, out, scratch)`` writing :math:`f(x)` and
 ``derivative(x, f, out, scratch)`` writing :math:`f'(x)` (given :math:`f(x)`
-too, which some derivatives reuse, and a scratch buffer of the same shape).
+too, which some derivatives reuse and may overwrite, and a scratch buffer).
 The parametric layer
 (:class:`sk_scratchnet._tabular_layers.ParametricActivation`) mixes
 :math:`f` with the identity.
@@ -55,26 +55,49 @@ def _selu_derivative(x, f, out, scratch):
     out += scratch
 
 
+# exp(20)^4 ~ 5e34 still fits float32; beyond x = 20, tanh(softplus(x)) = 1 and
+# Mish's derivative = 1 to working precision in float64 too.
+_MISH_CLIP = 20.0
+
+
 def _mish(x, out, scratch):
-    """f(x) = x tanh(softplus(x)), softplus(x) = log(1 + exp(x)) via logaddexp."""
-    np.logaddexp(0.0, x, out=out)
-    np.tanh(out, out=out)
+    r"""f(x) = x tanh(softplus(x)), with one exponential.
+
+    With :math:`u = e^x`, :math:`(1 + u)^2 = e^{2\,\mathrm{softplus}(x)}`, so
+    :math:`\tanh(\mathrm{softplus}(x)) = n / (n + 2)`, :math:`n = u (u + 2)`;
+    no cancellation for negative x, and ``u`` is computed from min(x, 20).
+    """
+    np.minimum(x, _MISH_CLIP, out=out)
+    np.exp(out, out=out)
+    np.add(out, 2.0, out=scratch)
+    scratch *= out  # n
+    np.add(scratch, 2.0, out=out)
+    np.divide(scratch, out, out=out)
     out *= x
 
 
 def _mish_derivative(x, f, out, scratch):
-    """f'(x) = tanh(sp) + x (1 - tanh(sp)^2) sigmoid(x), with sp = softplus(x)."""
-    t = np.logaddexp(0.0, x)
-    np.tanh(t, out=t)
-    # sigmoid(x) = 1 - exp(-softplus(x)); computed stably as exp(x - softplus(x))
-    sig = np.logaddexp(0.0, x)
-    np.subtract(x, sig, out=sig)
-    np.exp(sig, out=sig)
-    np.multiply(t, t, out=out)
-    np.subtract(1.0, out, out=out)
-    out *= x
-    out *= sig
-    out += t
+    r"""f'(x) = t + x (1 - t^2) sigmoid(x), t = tanh(softplus(x)).
+
+    In terms of :math:`u = e^x`, :math:`n = u(u+2)`, :math:`d = n + 2`:
+    :math:`1 - t^2 = 4(n+1)/d^2`, :math:`n + 1 = (u+1)^2` and
+    :math:`\sigma(x) = u/(u+1)`, so
+    :math:`f'(x) = (n d + 4 x u (u + 1)) / d^2`.  Overwrites ``f``.
+    """
+    np.minimum(x, _MISH_CLIP, out=f)
+    np.exp(f, out=f)  # u
+    np.add(f, 2.0, out=out)
+    out *= f
+    out += 2.0  # d
+    np.add(f, 1.0, out=scratch)
+    scratch *= f
+    scratch *= x
+    scratch *= 4.0  # 4 x u (u + 1)
+    np.subtract(out, 2.0, out=f)
+    f *= out  # n d
+    f += scratch
+    out *= out
+    np.divide(f, out, out=out)
 
 
 def _relu(x, out, scratch):

@@ -423,7 +423,7 @@ class ParametricActivation(Layer):
             g *= delta
             np.sum(g, axis=0, out=self.dalpha)
         dx = ws.out[:m]  # the output is no longer needed: scratch, then dx
-        self.base.derivative(x, f, g, dx)
+        self.base.derivative(x, f, g, dx)  # may overwrite f, not needed any more
         if self.parametric:
             g -= 1.0
             g *= self.alpha
