@@ -107,6 +107,7 @@ class PBLDEmbedding(Layer):
         p, K, D = self.p, self.K, self.D
         return SimpleNamespace(
             xt=np.empty((p, max_rows, 1), dtype),
+            w2pi=np.empty((p, 1, K), dtype),
             z=np.empty((p, max_rows, K), dtype),
             c=np.empty((p, max_rows, K), dtype),
             e=np.empty((p, max_rows, D), dtype),
@@ -118,8 +119,8 @@ class PBLDEmbedding(Layer):
         m = x.shape[0]
         xt, z, c, e = ws.xt[:, :m], ws.z[:, :m], ws.c[:, :m], ws.e[:, :m]
         xt[..., 0] = x.T
-        np.multiply(xt, self.w, out=z)
-        z *= TWO_PI
+        np.multiply(self.w, TWO_PI, out=ws.w2pi)  # p*K values, not m*p*K
+        np.multiply(xt, ws.w2pi, out=z)
         z += self.b
         np.cos(z, out=c)
         np.matmul(c, self.V, out=e)

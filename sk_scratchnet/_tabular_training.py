@@ -114,12 +114,13 @@ class AdamState:
         self.v += tmp
         bc1 = 1.0 - b1**self.k
         bc2 = 1.0 - b2**self.k
+        # sqrt(v / bc2) + eps = (sqrt(v) + eps sqrt(bc2)) / sqrt(bc2): one pass less
+        root_bc2 = math.sqrt(bc2)
         np.sqrt(self.v, out=tmp)
-        tmp *= 1.0 / math.sqrt(bc2)
-        tmp += self.epsilon
+        tmp += self.epsilon * root_bc2
         np.divide(self.m, tmp, out=tmp2)
         tmp2 *= self.lr_factor
-        tmp2 *= lr / bc1
+        tmp2 *= lr * root_bc2 / bc1
         theta -= tmp2
 
 
