@@ -4,7 +4,7 @@ One permutation of the training rows per epoch (gathered once into
 preallocated buffers), then for each batch: forward, fused loss + ``dscore``,
 backward, and one Adam step with per-group learning-rate factors and
 decoupled weight decay.  Learning rate, weight decay and dropout follow
-schedules of the training progress :math:`t = \mathrm{step} / \mathrm{steps}`
+schedules of the training progress :math:`t` (rows seen / rows of all epochs)
 (:mod:`sk_scratchnet._schedules`).  After every epoch the validation rows are
 scored; the parameters of the *last* epoch with the best validation score are
 kept (ties go to the later epoch, as the reference code does).
@@ -158,7 +158,11 @@ def train_network(
     bs = max(1, min(settings.batch_size, n))
     steps_per_epoch = math.ceil(n / bs)
     total = steps_per_epoch * settings.max_epochs
-    t = np.arange(total) / total
+    # progress before each step = rows seen so far / rows of all epochs (as the
+    # reference code counts it; equal to step / total when bs divides n)
+    sizes = np.minimum(bs, n - np.arange(0, n, bs))
+    seen = np.concatenate([[0], np.cumsum(np.tile(sizes, settings.max_epochs))[:-1]])
+    t = seen / (n * settings.max_epochs)
     lr_t = settings.learning_rate * get_schedule(settings.lr_schedule)(t)
     wd_t = settings.weight_decay * get_schedule(settings.weight_decay_schedule)(t)
     p_t = settings.dropout * get_schedule(settings.dropout_schedule)(t)

@@ -136,8 +136,9 @@ def test_schedules_drive_lr_wd_and_dropout(monkeypatch):
 
     monkeypatch.setattr(_tabular_training.TabularNetwork, "set_dropout", spy_dropout)
     fit()
-    total = 6 * 3  # 90 rows, batches of 32
-    t = np.arange(total) / total
+    # 90 rows in batches of 32, 32, 26; progress = rows seen before the step
+    rows_seen = np.cumsum([0] + [32, 32, 26] * 6)[:-1]
+    t = rows_seen / (90 * 6)
     lr = 0.04 * _schedules.get_schedule("coslog4")(t)
     wd = 0.02 * _schedules.get_schedule("flat_cos")(t)
     p = 0.15 * _schedules.get_schedule("flat_cos")(t)
