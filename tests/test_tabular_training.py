@@ -1,36 +1,11 @@
 """The tabular training loop: Adam step, schedules, best epoch, determinism."""
 
-import sys
-import types
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
 
-try:
-    from sk_scratchnet import _schedules
-except ImportError:  # until the schedules module lands: the documented formulas
-    _schedules = types.ModuleType("sk_scratchnet._schedules")
-
-    def _coslog4(t):
-        return 0.5 * (1 - np.cos(2 * np.pi * np.log2(1 + 15 * np.asarray(t, float))))
-
-    def _flat_cos(t):
-        t = np.asarray(t, float)
-        return np.where(t < 0.5, 1.0, 0.5 * (1 + np.cos(np.pi * (2 * t - 1))))
-
-    def _constant(t):
-        return np.ones_like(np.asarray(t, float))
-
-    _schedules.SCHEDULES = {
-        "coslog4": _coslog4,
-        "flat_cos": _flat_cos,
-        "constant": _constant,
-    }
-    _schedules.get_schedule = _schedules.SCHEDULES.__getitem__
-    sys.modules["sk_scratchnet._schedules"] = _schedules
-
-from sk_scratchnet import _tabular_training
+from sk_scratchnet import _schedules, _tabular_training
 from sk_scratchnet._tabular_network import (
     TabularArchitecture,
     build_network,
