@@ -244,7 +244,7 @@ def _categories(values, keep):
     return out
 
 
-def _encode(values, missing, categories):
+def _encode(values, missing, categories, use_pandas=False):
     """Codes 1..k of the known categories, 0 for missing or unknown."""
     codes = np.zeros(values.shape[0], dtype=np.int64)
     if categories.size == 0:
@@ -255,6 +255,17 @@ def _encode(values, missing, categories):
         hit = (categories[pos] == safe) & ~missing
         codes[hit] = pos[hit] + 1
         return codes
+    if use_pandas:
+        import pandas as pd
+
+        try:
+            pos = pd.Index(categories, dtype=object).get_indexer(values)
+        except TypeError:  # unhashable values: the slow path below
+            pass
+        else:
+            codes[:] = pos + 1  # -1 (unknown) becomes the 0 slot
+            codes[missing] = 0
+            return codes
     lookup = {v: i + 1 for i, v in enumerate(categories.tolist())}
     for i in np.flatnonzero(~missing):
         try:
@@ -464,7 +475,7 @@ class TabularPreprocessor:
                 cats = _categories(values, active & ~missing)
                 categories.append(cats)
                 k = cats.size + 1
-                cat_codes[j] = _encode(values, missing, cats)
+                cat_codes[j] = _encode(values, missing, cats, table.frame is not None)
                 if k <= self.max_one_hot:
                     one_hot_columns.append(j)
                 else:
