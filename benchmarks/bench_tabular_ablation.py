@@ -82,7 +82,11 @@ def main():
     out.parent.mkdir(exist_ok=True)
     run = {"argv": sys.argv[1:], "wall_s": total, "n_fits": len(records)}
     out.write_text(json.dumps({"records": records, "run": run}, indent=1))
-    text = table(records)
+    budget = (
+        f"Budget: datasets {' '.join(args.datasets)}; {args.splits} split(s); "
+        f"max_epochs={args.max_epochs or 'default (256)'}; {total:.0f} s wall."
+    )
+    text = budget + "\n\n" + table(records)
     out.with_suffix(".md").write_text(text)
     print(text)
     print(f"{len(records)} fits in {total:.0f} s")
