@@ -564,7 +564,7 @@ class TabularPreprocessor:
         for i, j in enumerate(self.numeric_columns_):
             x = table.numeric(j)
             nan = np.isnan(x)
-            x[nan] = self.median_[i]
+            x = np.where(nan, self.median_[i], x)  # a new array: the caller's stays
             numeric[:, i] = self._scale(x, self.median_[i], self.scale_[i])
             if self.missing_indicators and self.has_missing_[i]:
                 indicators.append(nan.astype(np.float64))

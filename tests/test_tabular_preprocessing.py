@@ -302,3 +302,17 @@ def test_to_pandas_objects_are_accepted():
     b = TabularPreprocessor().fit_transform(df)
     np.testing.assert_array_equal(a.numeric, b.numeric)
     np.testing.assert_array_equal(a.flags, b.flags)
+
+
+def test_writable_inputs_with_missing_values_are_not_modified():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 2))
+    X[[0, 5], 1] = np.nan
+    df = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": ["u", None] * 6})
+    X_copy, df_copy = X.copy(), df.copy(deep=True)
+    for data in (X, df):
+        pre = TabularPreprocessor().fit(data)
+        pre.transform(data)
+        pre.fit_transform(data, sample_weight=np.ones(12))
+    np.testing.assert_array_equal(X, X_copy)
+    pd.testing.assert_frame_equal(df, df_copy)
