@@ -26,6 +26,8 @@ Boosted Trees on Tabular Data"):
 - Code 0 of every categorical is shared by a missing value and by a category not
   seen in ``fit``; the seen categories get codes ``1 .. k``. The cardinality
   counts the 0 slot (``k + 1``) whether or not a value was missing in ``fit``.
+  Only categories seen in ``fit`` count (a declared but unused category of a
+  pandas ``Categorical`` is unknown, slot 0); they are sorted by value.
 - A categorical goes to the one-hot flags when ``k + 1 <= max_one_hot``. With
   ``k = 1`` it is one column, -1 for missing/unknown and +1 for the category;
   with ``k = 2`` one column, 0 for missing/unknown, +1 for the first and -1 for

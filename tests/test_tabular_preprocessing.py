@@ -316,3 +316,28 @@ def test_writable_inputs_with_missing_values_are_not_modified():
         pre.fit_transform(data, sample_weight=np.ones(12))
     np.testing.assert_array_equal(X, X_copy)
     pd.testing.assert_frame_equal(df, df_copy)
+
+
+def test_pandas_extension_dtypes():
+    df = pd.DataFrame(
+        {
+            "s": pd.array(["a", None, "b", "a"], dtype="string"),
+            "b": pd.array([True, None, False, True], dtype="boolean"),
+            "c": pd.Categorical(["x", "y", "x", "x"], categories=["x", "y", "z"]),
+            "f": pd.array([1.5, None, 2.5, 3.5], dtype="Float64"),
+        }
+    )
+    pre = TabularPreprocessor(scale_one_hot=False)
+    blocks = pre.fit_transform(df)
+    np.testing.assert_array_equal(pre.is_categorical_, [True, True, True, False])
+    # only the categories seen in fit get a code: 'z' (declared, unseen) -> slot 0
+    np.testing.assert_array_equal(pre.categories_[2], ["x", "y"])
+    np.testing.assert_array_equal(
+        blocks.flags,
+        [[1, -1, 1, 0], [0, 0, -1, 1], [-1, 1, 1, 0], [1, -1, 1, 0]],
+    )
+    f = np.array([1.5, np.nan, 2.5, 3.5])
+    np.testing.assert_allclose(blocks.numeric[:, 0], _plain_numeric(f))
+    unseen = df.iloc[:1].copy()
+    unseen["c"] = pd.Categorical(["z"], categories=["x", "y", "z"])
+    assert pre.transform(unseen).flags[0, 2] == 0.0
