@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import subprocess
 import sys
 import time
 import traceback
@@ -42,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(HERE.parent)]  # the datasets, this checkout
 from _tabular_datasets import LOADERS, load  # noqa: E402
 
 MODELS = ("ours", "gb", "mlp")
@@ -114,7 +115,11 @@ def make_model(model, task, seed, quick=False):
             transformer=StandardScaler(),
         )
     if model == "ours":
-        from sk_scratchnet import TabularMLPClassifier, TabularMLPRegressor
+        try:
+            from sk_scratchnet import TabularMLPClassifier, TabularMLPRegressor
+        except ImportError:  # before the public export lands
+            from sk_scratchnet._tabular_classifier import TabularMLPClassifier
+            from sk_scratchnet._tabular_regressor import TabularMLPRegressor
 
         est = (TabularMLPClassifier if clf else TabularMLPRegressor)(random_state=seed)
         return est.set_params(max_epochs=8) if quick else est
@@ -262,7 +267,10 @@ def main():
     done = {(r["dataset"], r["split"], r["model"]) for r in new}
     records = [r for r in old["records"]
                if (r["dataset"], r["split"], r["model"]) not in done] + new  # fmt: skip
-    run = {"argv": sys.argv[1:], "wall_s": total, "n_fits": len(tasks),
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()  # fmt: skip
+    run = {"argv": sys.argv[1:], "commit": commit, "wall_s": total,
+           "n_fits": len(tasks),
            "machine": platform.processor() or platform.machine(),
            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}  # fmt: skip
     out.parent.mkdir(exist_ok=True)
