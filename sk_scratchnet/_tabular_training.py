@@ -147,6 +147,21 @@ def train_network(
     """
     gen = _generator(rng)
     loss_fn = get_loss(settings.loss)
+    for name, data in (("train", train), ("val", val)):
+        if data is None:
+            continue
+        Y = np.asarray(data.Y)
+        if Y.ndim != 2 or Y.shape[1] != net.arch.n_outputs:
+            raise ValueError(
+                f"{name}.Y must have shape (n, {net.arch.n_outputs}), got {Y.shape}"
+            )
+        if data.blocks.numeric.shape[0] != Y.shape[0]:
+            raise ValueError(
+                f"{name}.blocks has {data.blocks.numeric.shape[0]} rows but "
+                f"{name}.Y has {Y.shape[0]}"
+            )
+    if np.asarray(train.Y).shape[0] == 0:
+        raise ValueError("train_network needs at least one training row")
     eps_ls = settings.label_smoothing if settings.loss == "softmax_cross_entropy" else 0
     dtype = net.dtype
     numeric, flags, codes = batch_of(train.blocks, slice(None), dtype)

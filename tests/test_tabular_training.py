@@ -212,3 +212,14 @@ def test_regression_learns():
     assert result.best_epoch == result.n_epochs == 30
     pred = predict_scores(net, result.theta, blocks)
     assert np.mean((pred - y) ** 2) < 0.5 * np.var(y)
+
+
+def test_bad_shapes_raise():
+    blocks, Y = make_problem()
+    train, val = split(blocks, Y, 90)
+    net = build_network(ARCH, train.blocks, np.random.default_rng(0))
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=r"train.Y must have shape \(n, 2\)"):
+        train_network(net, replace(train, Y=train.Y[:, :1]), None, SETTINGS, rng)
+    with pytest.raises(ValueError, match=r"val\.blocks has 30 rows but val\.Y has 29"):
+        train_network(net, train, replace(val, Y=val.Y[:29]), SETTINGS, rng)
