@@ -113,14 +113,22 @@ def _is_dataframe(X):
 
 
 def _as_pandas(X):
-    """Return a pandas DataFrame for DataFrame-like input, else None."""
+    """Return a pandas DataFrame for DataFrame-like input, else None.
+
+    A pandas frame is returned as it is (not copied); another dataframe (polars,
+    for example) is converted with its ``to_pandas`` method.
+    """
     if _is_dataframe(X):
         return X
-    if hasattr(X, "to_pandas") and hasattr(X, "columns") and not hasattr(X, "shape"):
+    if not (hasattr(X, "columns") and hasattr(X, "to_pandas")):
+        return None
+    try:
         return X.to_pandas()
-    if hasattr(X, "to_pandas") and hasattr(X, "schema"):
-        return X.to_pandas()
-    return None
+    except ImportError as exc:  # e.g. polars without pyarrow
+        raise TypeError(
+            f"Could not convert the {type(X).__name__} to a pandas DataFrame "
+            f"({exc}). Pass a pandas DataFrame or a NumPy array."
+        ) from None
 
 
 def _dtype_is_categorical(dtype):

@@ -341,3 +341,14 @@ def test_pandas_extension_dtypes():
     unseen = df.iloc[:1].copy()
     unseen["c"] = pd.Categorical(["z"], categories=["x", "y", "z"])
     assert pre.transform(unseen).flags[0, 2] == 0.0
+
+
+def test_dataframe_conversion_failure_is_a_clear_error():
+    class NoPyarrow:
+        columns = ("a",)
+
+        def to_pandas(self):
+            raise ImportError("to_pandas needs pyarrow")
+
+    with pytest.raises(TypeError, match="Could not convert the NoPyarrow"):
+        TabularPreprocessor().fit(NoPyarrow())
