@@ -46,6 +46,7 @@ Boosted Trees on Tabular Data"):
   declared numeric is 0/1. A plain array has no categorical column by default.
 """
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -431,7 +432,12 @@ class TabularPreprocessor:
             raise ValueError(
                 f"max_one_hot must be a non-negative integer, got {self.max_one_hot!r}."
             )
-        if not (np.isscalar(self.clip_scale) and float(self.clip_scale) > 0):
+        if (
+            isinstance(self.clip_scale, bool)
+            or not isinstance(self.clip_scale, numbers.Real)
+            or not self.clip_scale > 0
+            or not np.isfinite(self.clip_scale)
+        ):
             raise ValueError(
                 f"clip_scale must be a positive number, got {self.clip_scale!r}."
             )

@@ -261,8 +261,9 @@ def test_bad_input_shapes_and_parameters():
         TabularPreprocessor().fit("abc")
     with pytest.raises(ValueError, match="max_one_hot"):
         TabularPreprocessor(max_one_hot=-1).fit(np.ones((2, 2)))
-    with pytest.raises(ValueError, match="clip_scale"):
-        TabularPreprocessor(clip_scale=0).fit(np.ones((2, 2)))
+    for bad in (0, "3", np.inf, True):
+        with pytest.raises(ValueError, match="clip_scale"):
+            TabularPreprocessor(clip_scale=bad).fit(np.ones((2, 2)))
 
 
 def test_sample_weight_equals_repetition():
@@ -352,3 +353,16 @@ def test_dataframe_conversion_failure_is_a_clear_error():
 
     with pytest.raises(TypeError, match="Could not convert the NoPyarrow"):
         TabularPreprocessor().fit(NoPyarrow())
+
+
+def test_object_array_with_declared_categorical_column():
+    X = np.array([["b", 1.0], ["a", np.nan], [None, 2.0], ["b", 3.0]], dtype=object)
+    copy = X.copy()
+    pre = TabularPreprocessor(categorical_features=[True, False], scale_one_hot=False)
+    blocks = pre.fit_transform(X)
+    np.testing.assert_array_equal(pre.categories_[0], ["a", "b"])
+    np.testing.assert_array_equal(blocks.flags[:, 0], [-1, 1, 0, -1])
+    np.testing.assert_array_equal(blocks.flags[:, 1], [0, 1, 0, 0])  # indicator
+    new = np.array([["c", 1.0]], dtype=object)
+    assert pre.transform(new).flags[0, 0] == 0.0
+    assert all(a is b for a, b in zip(X.ravel(), copy.ravel(), strict=True))
