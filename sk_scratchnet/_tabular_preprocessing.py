@@ -519,7 +519,7 @@ class TabularPreprocessor:
         self.scale_ = np.array(scales, dtype=np.float64)
         self.has_missing_ = np.array(has_missing, dtype=bool)
         self.cardinalities_ = tuple(cardinalities)
-        self._cat_index = {j: i for i, j in enumerate(np.flatnonzero(is_cat))}
+        self._cat_index = {int(j): i for i, j in enumerate(np.flatnonzero(is_cat))}
 
         flags = self._raw_one_hot(cat_codes, table.n_rows)
         one_hot_median, one_hot_scale = [], []
