@@ -49,6 +49,10 @@ ONNX_UNSUPPORTED = (
 # Multipliers of the row keys of merge_duplicates, drawn once from a fixed seed.
 _ROW_HASH_SEED = 20241201
 
+# Fewest held-out rows worth picking an epoch on: with fewer, the validation
+# error is too noisy to choose by, and the rows are better used for training.
+MIN_VALIDATION_ROWS = 50
+
 # Attributes that ``validate_data`` sets at the start of ``fit``: a fit that
 # raises puts back the ones of the previous fit.
 _INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
@@ -303,6 +307,7 @@ class _TabularBase(CallbackSupportMixin, BaseEstimator):
         "smooth_clip": ["boolean"],
         "clip_scale": [Interval(Real, 0, None, closed="neither")],
         "missing_indicators": ["boolean"],
+        "scale_one_hot": ["boolean"],
         "feature_scaling": ["boolean"],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "lr_schedule": [StrOptions(set(SCHEDULES))],
@@ -341,6 +346,7 @@ class _TabularBase(CallbackSupportMixin, BaseEstimator):
         smooth_clip,
         clip_scale,
         missing_indicators,
+        scale_one_hot,
         feature_scaling,
         learning_rate,
         lr_schedule,
@@ -372,6 +378,7 @@ class _TabularBase(CallbackSupportMixin, BaseEstimator):
         self.smooth_clip = smooth_clip
         self.clip_scale = clip_scale
         self.missing_indicators = missing_indicators
+        self.scale_one_hot = scale_one_hot
         self.feature_scaling = feature_scaling
         self.learning_rate = learning_rate
         self.lr_schedule = lr_schedule
@@ -541,7 +548,10 @@ class _TabularBase(CallbackSupportMixin, BaseEstimator):
             return np.arange(n), np.arange(0)
         strata = self._strata(Y)
         groups = np.zeros(n, dtype=np.intp) if strata is None else strata
-        return split_rows(groups, self.validation_fraction, rng)
+        train, val = split_rows(groups, self.validation_fraction, rng)
+        if len(val) < MIN_VALIDATION_ROWS:
+            return np.arange(n), np.arange(0)
+        return train, val
 
     def _make_preprocessor(self):
         return TabularPreprocessor(
@@ -551,6 +561,7 @@ class _TabularBase(CallbackSupportMixin, BaseEstimator):
             robust_scale=self.robust_scale,
             smooth_clip=self.smooth_clip,
             missing_indicators=self.missing_indicators,
+            scale_one_hot=self.scale_one_hot,
         )
 
     def _architecture(self, blocks, n_outputs, hidden):

@@ -103,6 +103,10 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         Add a 0/1 column per numeric column that has missing values in ``fit``
         (its values are imputed by the median either way).
 
+    scale_one_hot : bool, default=True
+        Centre, scale and smoothly clip the one-hot columns like the numeric
+        ones (as the authors' code does).
+
     feature_scaling : bool, default=True
         A learned scale per network input (initialised to 1) before the first
         linear layer.
@@ -153,8 +157,10 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         epoch whose parameters are kept: the last epoch with the lowest
         validation error.  ``None`` trains on all rows and keeps the last
         epoch.  Each class holds out ``round(validation_fraction * n_c)`` of
-        its ``n_c`` distinct rows and keeps at least one for training; when
-        that holds out nothing, the last epoch is kept.
+        its ``n_c`` distinct rows and keeps at least one for training.  When
+        that holds out fewer than 50 rows (fewer than about 250 rows in all),
+        the validation error is too noisy to choose by: training uses every
+        row and keeps the last epoch.
 
     dtype : {'float32', 'float64'}, default='float32'
         Precision of the network's parameters and computations.
@@ -276,6 +282,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         smooth_clip=True,
         clip_scale=3.0,
         missing_indicators=True,
+        scale_one_hot=True,
         feature_scaling=True,
         learning_rate=0.04,
         lr_schedule="coslog4",
@@ -310,6 +317,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
             smooth_clip=smooth_clip,
             clip_scale=clip_scale,
             missing_indicators=missing_indicators,
+            scale_one_hot=scale_one_hot,
             feature_scaling=feature_scaling,
             learning_rate=learning_rate,
             lr_schedule=lr_schedule,

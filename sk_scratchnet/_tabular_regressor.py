@@ -94,6 +94,10 @@ class TabularMLPRegressor(RegressorMixin, _TabularBase):
         Add a 0/1 column per numeric column that has missing values in ``fit``
         (its values are imputed by the median either way).
 
+    scale_one_hot : bool, default=True
+        Centre, scale and smoothly clip the one-hot columns like the numeric
+        ones (as the authors' code does).
+
     feature_scaling : bool, default=True
         A learned scale per network input (initialised to 1) before the first
         linear layer.
@@ -133,8 +137,9 @@ class TabularMLPRegressor(RegressorMixin, _TabularBase):
     validation_fraction : float or None, default=0.2
         Share of the training rows held out to pick the epoch whose
         parameters are kept: the last epoch with the lowest validation RMSE.
-        ``None`` trains on all rows and keeps the last epoch, as does data
-        too small to hold out a row (``round(validation_fraction * n) = 0``).
+        ``None`` trains on all rows and keeps the last epoch, as does a split
+        that would hold out fewer than 50 rows (fewer than about 250 rows in
+        all): on fewer rows the validation error is too noisy to choose by.
 
     clip_predictions : bool, default=True
         Clip each predicted output to the range of its training targets.
@@ -266,6 +271,7 @@ class TabularMLPRegressor(RegressorMixin, _TabularBase):
         smooth_clip=True,
         clip_scale=3.0,
         missing_indicators=True,
+        scale_one_hot=True,
         feature_scaling=True,
         learning_rate=0.2,
         lr_schedule="coslog4",
@@ -299,6 +305,7 @@ class TabularMLPRegressor(RegressorMixin, _TabularBase):
             smooth_clip=smooth_clip,
             clip_scale=clip_scale,
             missing_indicators=missing_indicators,
+            scale_one_hot=scale_one_hot,
             feature_scaling=feature_scaling,
             learning_rate=learning_rate,
             lr_schedule=lr_schedule,
