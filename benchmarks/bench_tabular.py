@@ -5,6 +5,7 @@ Run from the repository root (needs the ``bench`` extra)::
     python benchmarks/bench_tabular.py                 # all datasets, ~20 min, 2 jobs
     python benchmarks/bench_tabular.py --quick         # smoke test on 600 rows
     python benchmarks/bench_tabular.py --models ours --datasets ames
+    python benchmarks/bench_tabular.py --report        # tables from the JSON only
 
 Datasets: ``_tabular_datasets.py``.  Three 75/25 splits (seeds 0, 1, 2;
 stratified for classification) per dataset up to 10,000 rows, one above.
@@ -45,6 +46,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # the datasets, this checkout
 from _tabular_datasets import LOADERS, load  # noqa: E402
+from _tabular_report import markdown, plot, summarise  # noqa: E402
 
 MODELS = ("ours", "gb", "mlp")
 QUICK_ROWS = 600
@@ -177,69 +179,6 @@ def run_tasks(tasks, sizes, jobs, **kwargs):
     return records
 
 
-def summarise(records):
-    """Per dataset and model: mean error, wall and CPU fit time, n splits."""
-    table = {}
-    for r in records:
-        if "failed" in r:
-            continue
-        cell = table.setdefault(r["dataset"], {}).setdefault(r["model"], [])
-        cell.append((r["error"], r["fit_time"], r.get("cpu_time", np.nan)))
-    return {d: {m: (*np.mean(v, axis=0), len(v)) for m, v in row.items()}
-            for d, row in table.items()}  # fmt: skip
-
-
-def geomean_ratio(summary, model, ref="gb"):
-    ratios = [row[model][0] / row[ref][0] for row in summary.values()
-              if model in row and ref in row and row[ref][0] > 0]  # fmt: skip
-    return (float(np.exp(np.mean(np.log(ratios)))), len(ratios)) if ratios else None
-
-
-def markdown(summary, models):
-    head = "| dataset | " + " | ".join(f"{m} error" for m in models)
-    head += " | " + " | ".join(f"{m} fit s (CPU)" for m in models) + " |"
-    lines = [head, "|" + "---|" * (1 + 2 * len(models))]
-    for name in [d for d in LOADERS if d in summary]:
-        row = summary[name]
-        errs = [f"{row[m][0]:.4f}" if m in row else "" for m in models]
-        times = [f"{row[m][2]:.1f}" if m in row else "" for m in models]
-        lines.append(f"| {name} | " + " | ".join(errs + times) + " |")
-    lines.append("")
-    for m in models:
-        g = geomean_ratio(summary, m) if m != "gb" else None
-        if g:
-            lines.append(f"- geometric mean of {m} / gb error: {g[0]:.3f} "
-                         f"({g[1]} datasets)")  # fmt: skip
-    return "\n".join(lines) + "\n"
-
-
-def plot(summary, models, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = [d for d in LOADERS if d in summary]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
-    width = 0.8 / len(models)
-    for i, m in enumerate(models):
-        x = np.arange(len(names)) + (i - (len(models) - 1) / 2) * width
-        row = [summary[d].get(m) for d in names]
-        gb = [summary[d].get("gb") for d in names]
-        rel = [r[0] / g[0] if r and g and g[0] > 0 else np.nan for r, g in zip(row, gb)]
-        ax1.bar(x, rel, width, label=m)
-        ax2.bar(x, [r[2] if r else np.nan for r in row], width, label=m)
-    ax1.axhline(1.0, color="k", lw=0.8)
-    ax1.set_ylabel("test error / gradient boosting's")
-    ax2.set_yscale("log")
-    ax2.set_ylabel("fit time (CPU s, one thread)")
-    for ax in (ax1, ax2):
-        ax.set_xticks(np.arange(len(names)), names, rotation=45, ha="right")
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(LOADERS))
@@ -248,6 +187,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_ROWS} rows")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default=None, help="JSON results file")
+    parser.add_argument("--report", action="store_true", help="no fits, tables only")
     args = parser.parse_args()
     for bad, known in ((set(args.datasets) - set(LOADERS), LOADERS),
                        (set(args.models) - set(MODELS), MODELS)):  # fmt: skip
@@ -258,7 +198,7 @@ def main():
     sizes = {d: len(_dataset(d, args.quick).y) for d in args.datasets}
     n_splits = {d: args.splits if n <= 10_000 else 1 for d, n in sizes.items()}
     tasks = [(d, s, m) for d in args.datasets for m in args.models
-             for s in range(n_splits[d])]  # fmt: skip
+             for s in range(n_splits[d]) if not args.report]  # fmt: skip
     start = time.perf_counter()
     new = run_tasks(tasks, sizes, args.jobs, quick=args.quick, n_splits=args.splits)
     total = time.perf_counter() - start
@@ -274,8 +214,8 @@ def main():
            "machine": platform.processor() or platform.machine(),
            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}  # fmt: skip
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"records": records, "runs": [*old["runs"], run]},
-                              indent=1))  # fmt: skip
+    runs = old["runs"] + ([run] if tasks else [])
+    out.write_text(json.dumps({"records": records, "runs": runs}, indent=1))
     summary = summarise(records)
     realmlp = out.with_name("tabular_realmlp.json")
     if realmlp.exists() and not args.quick:
