@@ -165,9 +165,12 @@ def run_one(name, split, model, quick=False, n_splits=3, params=None):
     return record
 
 
-def run_tasks(tasks, sizes, jobs, **kwargs):
-    """Run ``(dataset, split, model)`` tasks, ``ours`` and big data first."""
-    tasks = sorted(tasks, key=lambda t: (t[2] != "ours", -sizes[t[0]]))
+def run_tasks(tasks, sizes, jobs, on_record=None, **kwargs):
+    """Run ``(dataset, split, model)`` tasks: split by split, small data first.
+
+    ``on_record(records)`` is called after every finished fit (to save them).
+    """
+    tasks = sorted(tasks, key=lambda t: (t[1], sizes[t[0]], t[2] != "ours"))
     records = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(run_one, *t, **kwargs) for t in tasks]
@@ -176,6 +179,8 @@ def run_tasks(tasks, sizes, jobs, **kwargs):
             records.append(rec)
             print(json.dumps({k: v for k, v in rec.items() if k != "task"}),
                   flush=True)  # fmt: skip
+            if on_record is not None:
+                on_record(records)
     return records
 
 
@@ -199,23 +204,28 @@ def main():
     n_splits = {d: args.splits if n <= 10_000 else 1 for d, n in sizes.items()}
     tasks = [(d, s, m) for d in args.datasets for m in args.models
              for s in range(n_splits[d]) if not args.report]  # fmt: skip
-    start = time.perf_counter()
-    new = run_tasks(tasks, sizes, args.jobs, quick=args.quick, n_splits=args.splits)
-    total = time.perf_counter() - start
-    print(f"{len(tasks)} fits in {total:.0f} s wall with {args.jobs} jobs")
     old = json.loads(out.read_text()) if out.exists() else {"records": [], "runs": []}
-    done = {(r["dataset"], r["split"], r["model"]) for r in new}
-    records = [r for r in old["records"]
-               if (r["dataset"], r["split"], r["model"]) not in done] + new  # fmt: skip
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()  # fmt: skip
-    run = {"argv": sys.argv[1:], "commit": commit, "wall_s": total,
-           "n_fits": len(tasks),
+    run = {"argv": sys.argv[1:], "commit": commit, "n_fits": len(tasks),
            "machine": platform.processor() or platform.machine(),
            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}  # fmt: skip
-    out.parent.mkdir(exist_ok=True)
-    runs = old["runs"] + ([run] if tasks else [])
-    out.write_text(json.dumps({"records": records, "runs": runs}, indent=1))
+    start = time.perf_counter()
+
+    def save(new):
+        key = lambda r: (r["dataset"], r["split"], r["model"])  # noqa: E731
+        done = {key(r) for r in new}
+        records = [r for r in old["records"] if key(r) not in done] + new
+        run.update(wall_s=time.perf_counter() - start, n_done=len(new))
+        runs = old["runs"] + ([run] if tasks else [])
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps({"records": records, "runs": runs}, indent=1))
+        return records
+
+    new = run_tasks(tasks, sizes, args.jobs, on_record=save, quick=args.quick,
+                    n_splits=args.splits)  # fmt: skip
+    records = save(new)
+    print(f"{len(tasks)} fits in {run['wall_s']:.0f} s wall with {args.jobs} jobs")
     summary = summarise(records)
     realmlp = out.with_name("tabular_realmlp.json")
     if realmlp.exists() and not args.quick:
