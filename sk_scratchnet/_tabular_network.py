@@ -163,9 +163,14 @@ class TabularNetwork:
             layer.bind(params, grads)
 
     def __getstate__(self):
-        state = self.__dict__.copy()
-        state["layers"] = None
-        return state
+        # Only what __init__ cannot rebuild: the layer views and the dtype
+        # object are recreated on unpickling (fewer types for skops to trust).
+        return {
+            "arch": self.arch,
+            "theta": self.theta,
+            "lr_factor": self.lr_factor,
+            "wd_factor": self.wd_factor,
+        }
 
     def __setstate__(self, state):
         theta, lr_factor, wd_factor = (
