@@ -366,3 +366,13 @@ def test_object_array_with_declared_categorical_column():
     new = np.array([["c", 1.0]], dtype=object)
     assert pre.transform(new).flags[0, 0] == 0.0
     assert all(a is b for a, b in zip(X.ravel(), copy.ravel(), strict=True))
+
+
+def test_all_missing_numeric_column():
+    X = np.column_stack([np.full(5, np.nan), np.arange(5.0)])
+    pre = TabularPreprocessor().fit(X)
+    np.testing.assert_array_equal(pre.median_, [0.0, 2.0])
+    np.testing.assert_array_equal(pre.scale_, [0.0, 0.5])
+    blocks = pre.transform(np.array([[3.0, 1.0], [np.nan, 2.0]]))
+    np.testing.assert_array_equal(blocks.numeric[:, 0], [0.0, 0.0])
+    np.testing.assert_array_equal(blocks.flags, [[0.0], [1.0]])
