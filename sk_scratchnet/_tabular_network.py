@@ -1,6 +1,7 @@
 r"""The tabular network: architecture, flat parameters, init, forward, backward.
 
-The network is a list of layers (:mod:`sk_scratchnet._tabular_layers`)::
+The network is a list of layers (:mod:`sk_scratchnet._tabular_layers`,
+:mod:`sk_scratchnet._tabular_embeddings`)::
 
     TabularInput -> Scale -> [Dense -> ParametricActivation -> Dropout] x L -> Dense
 
@@ -18,13 +19,12 @@ from types import SimpleNamespace
 import numpy as np
 
 from sk_scratchnet._tabular_activations import PARAMETRIC_BASES
+from sk_scratchnet._tabular_embeddings import PBLDEmbedding, TabularInput
 from sk_scratchnet._tabular_layers import (
     Dense,
     Dropout,
     ParametricActivation,
-    PBLDEmbedding,
     Scale,
-    TabularInput,
 )
 
 ACTIVATIONS = tuple(PARAMETRIC_BASES)

@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 
 from sk_scratchnet._tabular_activations import PARAMETRIC_BASES
+from sk_scratchnet._tabular_embeddings import PBLDEmbedding, TabularInput
 from sk_scratchnet._tabular_layers import (
     Dense,
     Dropout,
     ParametricActivation,
-    PBLDEmbedding,
     Scale,
-    TabularInput,
 )
 
 EPS = 1e-6
