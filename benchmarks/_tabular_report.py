@@ -7,13 +7,22 @@ from _tabular_datasets import LOADERS
 
 
 def summarise(records):
-    """Per dataset and model: mean error, wall and CPU fit time, n splits."""
+    """Per dataset and model: mean error, wall and CPU fit time, n splits.
+
+    Only the splits every model of a dataset has are averaged, so that the
+    models of a row are compared on the same test sets.
+    """
+    ok = [r for r in records if "failed" not in r]
+    splits = {}
+    for r in ok:
+        per_model = splits.setdefault(r["dataset"], {})
+        per_model.setdefault(r["model"], set()).add(r["split"])
+    common = {d: set.intersection(*m.values()) for d, m in splits.items()}
     table = {}
-    for r in records:
-        if "failed" in r:
-            continue
-        cell = table.setdefault(r["dataset"], {}).setdefault(r["model"], [])
-        cell.append((r["error"], r["fit_time"], r.get("cpu_time", np.nan)))
+    for r in ok:
+        if r["split"] in common[r["dataset"]]:
+            cell = table.setdefault(r["dataset"], {}).setdefault(r["model"], [])
+            cell.append((r["error"], r["fit_time"], r.get("cpu_time", np.nan)))
     return {d: {m: (*np.mean(v, axis=0), len(v)) for m, v in row.items()}
             for d, row in table.items()}  # fmt: skip
 

@@ -227,14 +227,21 @@ def main():
     records = save(new)
     print(f"{len(tasks)} fits in {run['wall_s']:.0f} s wall with {args.jobs} jobs")
     summary = summarise(records)
+    models = [m for m in MODELS if any(m in row for row in summary.values())]
+    history = json.loads(out.read_text())["runs"]
+    text = "Runs merged here (arguments, commit, date, wall time):\n\n" + "".join(
+        f"- `{' '.join(r['argv']) or '(defaults)'}` at {r.get('commit', '?')}, "
+        f"{r['date']}, {r['wall_s']:.0f} s\n"
+        for r in history
+    )
+    text += "\n" + markdown(summary, models)
     realmlp = out.with_name("tabular_realmlp.json")
     if realmlp.exists() and not args.quick:
-        summary_r = summarise(json.loads(realmlp.read_text())["records"])
-        for name, row in summary_r.items():
-            summary.setdefault(name, {})["realmlp_td"] = row["realmlp_td"]
-    models = [m for m in (*MODELS, "realmlp_td")
-              if any(m in row for row in summary.values())]  # fmt: skip
-    text = markdown(summary, models)
+        both = records + json.loads(realmlp.read_text())["records"]
+        names = {r["dataset"] for r in both if r["model"] == "realmlp_td"}
+        summary_r = summarise([r for r in both if r["dataset"] in names])
+        text += "\nOn the splits RealMLP-TD was run on:\n\n"
+        text += markdown(summary_r, [*models, "realmlp_td"])
     out.with_suffix(".md").write_text(text)
     plot(summary, models, out.with_suffix(".png"))
     print(text)
