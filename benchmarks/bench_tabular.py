@@ -117,11 +117,7 @@ def make_model(model, task, seed, quick=False):
             transformer=StandardScaler(),
         )
     if model == "ours":
-        try:
-            from sk_scratchnet import TabularMLPClassifier, TabularMLPRegressor
-        except ImportError:  # before the public export lands
-            from sk_scratchnet._tabular_classifier import TabularMLPClassifier
-            from sk_scratchnet._tabular_regressor import TabularMLPRegressor
+        from sk_scratchnet import TabularMLPClassifier, TabularMLPRegressor
 
         est = (TabularMLPClassifier if clf else TabularMLPRegressor)(random_state=seed)
         return est.set_params(max_epochs=8) if quick else est
