@@ -114,7 +114,7 @@ def table(records):
                 ratio = err[v, d] / err["full recipe", d]
                 ratios.append(ratio)
                 cells.append(f"{ratio - 1:+.1%}")
-        g = f"{np.exp(np.mean(np.log(ratios))) - 1:+.1%}" if ratios else "(error)"
+        g = f"{np.exp(np.mean(np.log(ratios))) - 1:+.1%}" if ratios else ""
         lines.append(f"| {v} | " + " | ".join(cells) + f" | {g} |")
     return "\n".join(lines) + "\n"
 
