@@ -166,6 +166,32 @@ if xps is not None:
                     [host(a) for a in est.coefs_ + est.intercepts_]
                     + [host(preds)]
                 )
+
+# The ONNX export, byte for byte (when onnx is installed).
+try:
+    from sk_scratchnet import to_onnx
+    import onnx  # noqa: F401
+except ImportError:
+    to_onnx = None
+if to_onnx is not None:
+    acts = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu",
+            "softplus"]
+    for dt in (np.float64, np.float32):
+        for act in acts:
+            est = C(random_state=0, activation=act, hidden_layer_sizes=(5,),
+                    max_iter=2).fit(X[:100], y[:100])
+            out[f"onnx C {act} {np.dtype(dt).name}"] = hashlib.sha1(
+                to_onnx(est, X[:2].astype(dt)).SerializeToString()).hexdigest()
+        for name, est, Xo, yo in [
+            ("binary", C(max_iter=2), X[:100], y[:100] % 2),
+            ("multilabel", C(max_iter=2), X[:100], Yml[:100]),
+            ("strings", C(max_iter=2), X[:100], np.array(list("abc"))[y[:100] % 3]),
+            ("R 3 outputs", R(max_iter=2), Xm, Ym),
+            ("R poisson", R(max_iter=2, loss="poisson"), Xr, np.abs(yr)),
+        ]:
+            est.set_params(random_state=0, hidden_layer_sizes=(4,)).fit(Xo, yo)
+            out[f"onnx {name} {np.dtype(dt).name}"] = hashlib.sha1(
+                to_onnx(est, Xo[:2].astype(dt)).SerializeToString()).hexdigest()
 print(json.dumps(out))
 """
 

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from sk_scratchnet._activations import ACTIVATIONS
 from sk_scratchnet._callbacks import CALLBACK_STATE, CallbackSupportMixin, FitReporter
 from sk_scratchnet._checks import all_finite, check_weights
-from sk_scratchnet._heads import head_of_output
+from sk_scratchnet._heads import get_head, head_of_output
 from sk_scratchnet._namespace import (
     check_same_namespace,
     float_dtypes,
@@ -266,7 +266,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             layout,
             theta,
             [ACTIVATIONS[name] for name in activations],
-            head_of_output(self.out_activation_),
+            get_head(self._loss),
         )
         settings = SolverSettings.from_estimator(
             self, stop_on_loss=self.early_stopping_metric in self._LOSS_METRICS
@@ -425,7 +425,9 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         self.t_ = 0
         self.n_outputs_ = layout.layer_units[-1]
         self.n_layers_ = len(layout.layer_units)
-        self.out_activation_ = self._head().out_activation
+        head = self._head()
+        self._loss = head.loss  # the network's head, whatever the parameters say
+        self.out_activation_ = head.out_activation
         if not activations and isinstance(self.activation, str):
             # No hidden layer: scikit-learn still picks Glorot's factor from it.
             activations = [self.activation]
@@ -639,6 +641,10 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     def __setstate__(self, state):
         """Restore the state, moving the arrays back to their namespace."""
+        if "out_activation_" in state and "_loss" not in state:
+            # Saved before the loss name was stored: the one place that reads
+            # the head back from the output activation's name.
+            state = {**state, "_loss": head_of_output(state["out_activation_"]).loss}
         coefs = state.get("coefs_")
         if coefs and is_moved(coefs[0]):
             state = restore_state(state)

@@ -16,7 +16,7 @@ from sklearn.utils.validation import column_or_1d
 
 from sk_scratchnet._base import BaseScratchMLP, _is_stochastic
 from sk_scratchnet._callbacks import with_callbacks
-from sk_scratchnet._heads import get_head, head_of_output
+from sk_scratchnet._heads import get_head
 from sk_scratchnet._namespace import numpy_dtype, to_host
 
 
@@ -410,7 +410,7 @@ default=None
     # --------------------------------------------------------------- predicting
     def _predictions(self, score):
         """Return the head's link of raw scores, 1-D for a single output."""
-        prediction = head_of_output(self.out_activation_).link(score)
+        prediction = get_head(self._loss).link(score)
         return prediction[:, 0] if prediction.shape[1] == 1 else prediction
 
     def predict(self, X):
@@ -428,7 +428,7 @@ default=None
             so never negative).
         """
         X = self._validated_input(X, "predict")
-        link = head_of_output(self.out_activation_).link
+        link = get_head(self._loss).link
         prediction = self._predict_rows(X, link, self.n_outputs_)
         return prediction[:, 0] if self.n_outputs_ == 1 else prediction
 

@@ -746,3 +746,19 @@ def test_fast_label_encoding_matches_label_binarizer(labels):
         X, labels[::-1], incremental=True, first_pass=False, classes=None
     )
     assert_array_equal(Y_again, reference.transform(labels[::-1]).astype(bool))
+
+
+@pytest.mark.parametrize(
+    ("y", "kind", "loss"),
+    [
+        (np.array([0, 1, 1, 0]), "binary", "binary_log_loss"),
+        (np.array(["a", "b", "c", "a"]), "multiclass", "log_loss"),
+        (np.array([[0, 1], [1, 1], [1, 0], [0, 0]]), "multilabel", "binary_log_loss"),
+    ],
+)
+def test_the_label_codec_knows_the_kind_of_target_and_the_loss(y, kind, loss):
+    X = np.random.default_rng(0).standard_normal((len(y), 3))
+    clf = ScratchMLPClassifier(hidden_layer_sizes=(2,), max_iter=2).fit(X, y)
+    assert clf._labels.kind == kind
+    assert clf._labels.loss == loss == clf._loss
+    assert_array_equal(clf._labels.classes_, clf.classes_)
