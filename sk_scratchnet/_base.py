@@ -4,27 +4,35 @@ Parameters and their constraints, ``fit``/``partial_fit`` with the transactional
 rollback and warm start, the choice of solver, and chunked prediction of raw
 scores.  The subclasses say how targets become the network's ``Y`` (labels or
 values), which head (loss) the network has, and how a validation set is scored.
-Everything about training itself is in :mod:`sk_scratchnet._training`.
+Input validation is in :mod:`sk_scratchnet._inputs`, the checks of the
+architecture in :class:`sk_scratchnet._network.Architecture`, the validation split
+and early stopping in :mod:`sk_scratchnet._early_stopping`, and everything about
+training itself in :mod:`sk_scratchnet._training`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sk_scratchnet._activations import ACTIVATIONS
 from sk_scratchnet._callbacks import CALLBACK_STATE, CallbackSupportMixin, FitReporter
-from sk_scratchnet._checks import all_finite, check_weights
+from sk_scratchnet._checks import check_weights
+from sk_scratchnet._early_stopping import (
+    WATCH_LOSS,
+    WATCH_SCORE,
+    EarlyStopping,
+    ValidationMonitor,
+    split_validation,
+)
 from sk_scratchnet._heads import get_head, head_of_output
+from sk_scratchnet._inputs import cast_like_model, same_place_as_model
 from sk_scratchnet._namespace import (
-    check_same_namespace,
-    float_dtypes,
     foreign_ops,
     from_host,
     host_state,
@@ -34,24 +42,40 @@ from sk_scratchnet._namespace import (
     take_rows,
     to_host,
 )
-from sk_scratchnet._network import Network, ParamLayout, init_params, predict_rows
+from sk_scratchnet._network import (
+    Architecture,
+    Network,
+    ParamLayout,
+    activation_names,
+    init_params,
+    predict_rows,
+)
 from sk_scratchnet._params import param_names, validate_params
 from sk_scratchnet._random import seeded_random_state
 from sk_scratchnet._training import (
-    EarlyStopping,
     SolverSettings,
     StochasticState,
     TrainingData,
-    ValidationMonitor,
     fit_lbfgs,
     fit_stochastic,
     make_optimizer,
     make_schedule,
-    split_validation,
 )
 from sk_scratchnet._warnings import warn_at_caller
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+
+@dataclass(frozen=True)
+class _StochasticCall:
+    """What one call of the mini-batch solver is given besides the network and rows."""
+
+    settings: SolverSettings
+    rng: object  # numpy.random.RandomState
+    dropout: list  # rate of each hidden layer
+    incremental: bool  # partial_fit: one epoch, no held-out split
+    y: np.ndarray  # the training labels or targets (callbacks, the split)
+    sample_weight: object  # as given (callbacks' metadata)
 
 
 def _is_stochastic(estimator):
@@ -231,27 +255,27 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             raise
 
     def _fit_unguarded(self, X, y, sample_weight, incremental, classes, val):
-        hidden = self._checked_hidden_layer_sizes()
-        activations = self._checked_activations(len(hidden))
-        dropout = self._checked_dropout(len(hidden))
+        arch = Architecture.from_params(
+            self.hidden_layer_sizes, self.activation, self.dropout, ACTIVATIONS
+        )
         first_pass = "coefs_" not in self.__dict__ or (
             not self.warm_start and not incremental
         )
         if not first_pass:
             # Continue in the network's own precision.
-            X = self._cast_like_model(X)
+            X = cast_like_model(self, X)
         X, Y, y = self._validate_targets(
             X, y, incremental=incremental, first_pass=first_pass, classes=classes
         )
         if not first_pass:
-            X = self._same_place_as_model(X, "partial_fit" if incremental else "fit")
+            X = same_place_as_model(self, X, "partial_fit" if incremental else "fit")
         sample_weight = to_host(sample_weight)  # weights follow X via the host
         weights = self._training_weights(sample_weight, X, y, incremental)
-        layout = ParamLayout([X.shape[1], *hidden, Y.shape[1]])
+        layout = ParamLayout(arch.layer_units(X.shape[1], Y.shape[1]))
         rng = self._training_rng()
         if first_pass:
             # A new flat vector in X's namespace and dtype: nothing to repack.
-            theta = self._initialize(layout, rng, X, activations)
+            theta = self._initialize(layout, rng, X, arch)
         elif [tuple(c.shape) for c in self.coefs_] != layout.coef_shapes:
             raise ValueError(
                 "warm_start/partial_fit needs the same network: the fitted layers "
@@ -265,12 +289,15 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         net = Network(
             layout,
             theta,
-            [ACTIVATIONS[name] for name in activations],
+            [ACTIVATIONS[name] for name in arch.activations],
             get_head(self._loss),
         )
-        settings = SolverSettings.from_estimator(
-            self, stop_on_loss=self.early_stopping_metric in self._LOSS_METRICS
+        watch = (
+            WATCH_LOSS
+            if self.early_stopping_metric in self._LOSS_METRICS
+            else WATCH_SCORE
         )
+        settings = SolverSettings.from_estimator(self, watch=watch)
         data = TrainingData(X, Y, weights)
         # Divergence is detected explicitly (non-finite loss or weights), so the
         # floating-point warnings of a diverging run are noise.
@@ -286,15 +313,15 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 self.n_iter_ = history.n_iter
                 self.loss_ = history.loss
             else:
-                self._fit_stochastic(
-                    net, data, y, sample_weight, settings, rng, dropout, incremental,
-                    self._validation_data(*val),
-                )  # fmt: skip
+                call = _StochasticCall(
+                    settings, rng, list(arch.dropout), incremental, y, sample_weight
+                )
+                self._fit_stochastic(net, data, call, self._validation_data(*val))
         return self
 
-    def _fit_stochastic(
-        self, net, data, y, sample_weight, settings, rng, dropout, incremental, val
-    ):
+    def _fit_stochastic(self, net, data, call, val):
+        settings, rng, incremental = call.settings, call.rng, call.incremental
+        y, sample_weight = call.y, call.sample_weight
         if "loss_curve_" not in self.__dict__:  # warm start from an lbfgs fit
             self._init_stochastic_state(net.theta)
         if not incremental or "_optimizer" not in self.__dict__:
@@ -351,7 +378,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             settings,
             StochasticState(self._optimizer, self._schedule, self._stopper),
             rng,
-            dropout=dropout,
+            dropout=call.dropout,
             monitor=monitor,
             reporter=reporter,
             incremental=incremental,
@@ -399,28 +426,8 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             )
         return weights
 
-    def _cast_like_model(self, X):
-        dtype = self.coefs_[0].dtype
-        if foreign_ops(X) is not None or foreign_ops(self.coefs_[0]) is not None:
-            # Cast by _same_place_as_model, once X is known to be where the
-            # model is (a dtype of one library means nothing to another).
-            return X
-        if hasattr(X, "dtype") and X.dtype in (np.float32, np.float64):
-            if X.dtype != dtype:
-                return X.astype(dtype)
-        return X
-
-    def _same_place_as_model(self, X, method):
-        """Return ``X`` after checking it is where the fitted weights are."""
-        check_same_namespace(X, self.coefs_[0], self, method)
-        dtype = self.coefs_[0].dtype
-        ops = foreign_ops(X)
-        if ops is not None and X.dtype != dtype:
-            X = ops.astype(X, dtype)
-        return X
-
     # ------------------------------------------------------------ initialising
-    def _initialize(self, layout, rng, X, activations):
+    def _initialize(self, layout, rng, X, arch):
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = layout.layer_units[-1]
@@ -428,13 +435,14 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         head = self._head()
         self._loss = head.loss  # the network's head, whatever the parameters say
         self.out_activation_ = head.out_activation
-        if not activations and isinstance(self.activation, str):
-            # No hidden layer: scikit-learn still picks Glorot's factor from it.
-            activations = [self.activation]
         # Drawn on the host, as MLPClassifier draws them, then moved to X's
         # device: the same random_state gives the same network everywhere.
         theta = init_params(
-            layout, rng, numpy_dtype(X.dtype), activations=activations, init=self.init
+            layout,
+            rng,
+            numpy_dtype(X.dtype),
+            activations=list(arch.init_activations),
+            init=self.init,
         )
         theta = from_host(theta, like=X)
         self.coefs_, self.intercepts_ = layout.views(theta)
@@ -451,60 +459,10 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         self.best_validation_score_ = self._stopper.best_score
         self.validation_scores_ = [] if self.early_stopping else None
 
-    # ------------------------------------------------------ parameter checks
-    def _checked_hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        if not hasattr(sizes, "__iter__"):
-            sizes = [sizes]
-        sizes = list(sizes)
-        if any(
-            isinstance(s, bool | np.bool_) or not isinstance(s, Integral | np.integer)
-            for s in sizes
-        ):
-            raise ValueError(
-                f"hidden_layer_sizes must contain positive integers, got {sizes}."
-            )
-        if any(s <= 0 for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
-        return [int(s) for s in sizes]
-
-    def _activation_names(self, n_hidden):
-        """``activation`` as one name per hidden layer."""
-        act = self.activation
-        return [act] * n_hidden if isinstance(act, str) else list(act)
-
-    def _checked_activations(self, n_hidden):
-        names = self._activation_names(n_hidden)
-        if len(names) != n_hidden:
-            raise ValueError(
-                f"activation has {len(names)} entries but there are {n_hidden} "
-                "hidden layers; give one name, or one per hidden layer."
-            )
-        for name in names:
-            if name not in ACTIVATIONS:
-                raise ValueError(
-                    f"Unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}."
-                )
-        return names
-
-    def _checked_dropout(self, n_hidden):
-        rate = self.dropout
-        if type(rate) in (float, int) and 0 <= rate < 1:
-            return [float(rate)] * n_hidden  # the common case, without arrays
-        rates = np.asarray(self.dropout, dtype=float)
-        if rates.ndim == 0:
-            rates = np.full(n_hidden, float(rates))
-        if rates.shape != (n_hidden,) or not np.all((rates >= 0) & (rates < 1)):
-            raise ValueError(
-                "dropout must be a float in [0, 1) or one such value per hidden "
-                f"layer ({n_hidden}), got {self.dropout!r}."
-            )
-        return [float(r) for r in rates]
-
     # --------------------------------------------------------------- predicting
     def _predict_rows(self, X, transform, n_columns):
         """``transform(score)`` of validated ``X``, a chunk of rows at a time."""
-        names = self._activation_names(len(self.coefs_) - 1)
+        names = activation_names(self.activation, len(self.coefs_) - 1)
         acts = [ACTIVATIONS[name] for name in names]
         return predict_rows(
             X, self.coefs_, self.intercepts_, acts, transform, n_columns
@@ -513,107 +471,6 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
     def _decision_scores(self, X):
         """Raw output scores (Eq. 2) of validated ``X``."""
         return self._predict_rows(X, lambda score: score, self.n_outputs_)
-
-    def _validated_input(self, X, method="predict"):
-        if "coefs_" not in self.__dict__:
-            check_is_fitted(self)  # raises NotFittedError
-        if (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and X.dtype in (np.float64, np.float32)
-            and X.shape[0] > 0
-            and X.shape[1] == self.n_features_in_
-            and "feature_names_in_" not in self.__dict__
-            and all_finite(X)
-        ):
-            # What validate_data would return unchanged, without its overhead
-            # (it dominates the latency of small predicts).
-            if type(self.coefs_[0]) is not np.ndarray:
-                self._same_place_as_model(X, method)
-            return X
-        # Finite values near the float maximum can make the finiteness check's
-        # sum overflow; it then checks element-wise, so the warning is noise.
-        with np.errstate(over="ignore", invalid="ignore"):
-            X = validate_data(
-                self,
-                X,
-                accept_sparse=["csr", "csc"],
-                dtype=self._input_dtypes(X),
-                reset=False,
-            )
-        # NumPy or not, X must be where the model is (under dispatch a NumPy
-        # model rejects torch input, as scikit-learn's estimators do).
-        return self._same_place_as_model(X, method)
-
-    @staticmethod
-    def _dispatching(X):
-        """Whether ``X`` stays in its own namespace (array API dispatch is on)."""
-        return foreign_ops(X) is not None and get_config()["array_api_dispatch"]
-
-    def _input_dtypes(self, X):
-        """Return the float dtypes ``validate_data`` keeps (X's namespace, device)."""
-        if self._dispatching(X):
-            return float_dtypes(X)
-        return (np.float64, np.float32)
-
-    def _validated_X_y(self, X, y, *, reset, y_numeric=False):
-        """``validate_data(self, X, y, ...)`` for training, fast for plain arrays.
-
-        Plain arrays that ``validate_data`` would return unchanged (float
-        ``ndarray`` X of the fitted width with finite values, a matching
-        ``ndarray`` y of a plain dtype, no feature names) are returned as they
-        are, without its overhead, which dominates small fits; anything else,
-        including every input it rejects, goes through it and its messages.
-        """
-        if (
-            type(X) is np.ndarray
-            and type(y) is np.ndarray
-            and X.ndim == 2
-            and X.dtype in (np.float64, np.float32)
-            and X.shape[0] > 0
-            and X.shape[1] > 0
-            and (reset or X.shape[1] == self.n_features_in_)
-            and y.shape[:1] == X.shape[:1]
-            and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 0))
-            and y.dtype.kind in "biufU"
-            and "feature_names_in_" not in self.__dict__
-            and all_finite(X)
-            and (y.dtype.kind != "f" or np.isfinite(y).all())
-        ):
-            if reset:
-                self.n_features_in_ = X.shape[1]
-            return X, y
-        # Targets are checked and encoded on the host, whatever X's namespace
-        # (scikit-learn's rule: y follows X; here the encoded Y then does).
-        y = to_host(y)
-        # Finite values near the float maximum can make the finiteness check's
-        # sum overflow; it then checks element-wise, so the warning is noise.
-        with np.errstate(over="ignore", invalid="ignore"):
-            return validate_data(
-                self,
-                X,
-                y,
-                accept_sparse=["csr", "csc"],
-                multi_output=True,
-                y_numeric=y_numeric,
-                dtype=self._input_dtypes(X),
-                reset=reset,
-            )
-
-    def _validated_X_val(self, X_val):
-        """``X_val`` validated like training data, where the model is."""
-        X_val = validate_data(
-            self,
-            X_val,
-            accept_sparse=["csr", "csc"],
-            dtype=self._input_dtypes(X_val),
-            reset=False,
-        )
-        model = self.coefs_[0]
-        if foreign_ops(model) is not None or foreign_ops(X_val) is not None:
-            # X_val follows X, as y does (scikit-learn's mixed-input rule).
-            X_val = from_host(to_host(X_val), like=model, dtype=model.dtype)
-        return X_val
 
     def __sklearn_tags__(self):
         """Declare sparse input and array API support."""

@@ -18,6 +18,7 @@ from sklearn.utils.validation import column_or_1d
 from sk_scratchnet._base import BaseScratchMLP, _is_stochastic
 from sk_scratchnet._callbacks import with_callbacks
 from sk_scratchnet._checks import check_weights
+from sk_scratchnet._inputs import validated_input, validated_X_val, validated_X_y
 from sk_scratchnet._labels import LabelCodec, target_codec
 from sk_scratchnet._namespace import numpy_dtype, to_host
 
@@ -348,7 +349,7 @@ default=None
 
     # ------------------------------------------------------------------ targets
     def _validate_targets(self, X, y, *, incremental, first_pass, classes):
-        X, y = self._validated_X_y(X, y, reset=first_pass)
+        X, y = validated_X_y(self, X, y, reset=first_pass)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         codec, Y = target_codec(
@@ -419,7 +420,7 @@ default=None
             return None
         if X_val is None or y_val is None:
             raise ValueError("X_val and y_val must be given together.")
-        X_val = self._validated_X_val(X_val)
+        X_val = validated_X_val(self, X_val)
         y_val = np.asarray(to_host(y_val))
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val)
@@ -470,7 +471,7 @@ default=None
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted classes.
         """
-        X = self._validated_input(X, "predict")
+        X = validated_input(self, X, "predict")
         return self._labels_from_proba(self._proba(X))
 
     def predict_proba(self, X):
@@ -488,7 +489,7 @@ default=None
             probability per label (multilabel); clipped to ``[tiny, 1 - eps/2]``
             so that ``log(proba)`` equals :meth:`predict_log_proba`.
         """
-        return self._proba(self._validated_input(X, "predict_proba"))
+        return self._proba(validated_input(self, X, "predict_proba"))
 
     def _proba(self, X):
         """Probabilities of validated ``X``."""
@@ -510,7 +511,7 @@ default=None
         log_proba : ndarray of shape (n_samples, n_classes)
             The log-probabilities, columns ordered as ``classes_``.
         """
-        X = self._validated_input(X, "predict_log_proba")
+        X = validated_input(self, X, "predict_log_proba")
         return self._predict_rows(
             X, lambda score: self._proba_from_scores(score, log=True),
             self._n_proba_columns(),

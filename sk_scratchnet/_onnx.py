@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from sk_scratchnet._activations import ELU_ALPHA, LEAKY_RELU_SLOPE
 from sk_scratchnet._namespace import to_host
+from sk_scratchnet._network import activation_names
 
 __all__ = ["register_skl2onnx", "to_onnx"]
 
@@ -287,10 +288,7 @@ def _add_activation(graph, z, name):
 def _hidden_activations(model):
     """Return one activation name per hidden layer."""
     n_hidden = len(model.coefs_) - 1
-    activation = model.activation
-    if isinstance(activation, str):
-        return [activation] * n_hidden
-    names = list(activation)
+    names = activation_names(model.activation, n_hidden)
     if len(names) != n_hidden:
         raise ValueError(
             f"activation lists {len(names)} names but the model has {n_hidden} "

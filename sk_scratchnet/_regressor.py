@@ -17,6 +17,7 @@ from sklearn.utils.validation import column_or_1d
 from sk_scratchnet._base import BaseScratchMLP, _is_stochastic
 from sk_scratchnet._callbacks import with_callbacks
 from sk_scratchnet._heads import get_head
+from sk_scratchnet._inputs import validated_input, validated_X_val, validated_X_y
 from sk_scratchnet._namespace import numpy_dtype, to_host
 
 
@@ -336,7 +337,7 @@ default=None
 
     # ------------------------------------------------------------------ targets
     def _validate_targets(self, X, y, *, incremental, first_pass, classes):
-        X, y = self._validated_X_y(X, y, reset=first_pass, y_numeric=True)
+        X, y = validated_X_y(self, X, y, reset=first_pass, y_numeric=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = self._targets_matrix(y, numpy_dtype(X.dtype), "y")
@@ -371,7 +372,7 @@ default=None
             return None
         if X_val is None or y_val is None:
             raise ValueError("X_val and y_val must be given together.")
-        X_val = self._validated_X_val(X_val)
+        X_val = validated_X_val(self, X_val)
         y_val = np.asarray(to_host(y_val))
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val)
@@ -427,7 +428,7 @@ default=None
             The predicted values (``exp`` of the scores for ``loss='poisson'``,
             so never negative).
         """
-        X = self._validated_input(X, "predict")
+        X = validated_input(self, X, "predict")
         link = get_head(self._loss).link
         prediction = self._predict_rows(X, link, self.n_outputs_)
         return prediction[:, 0] if self.n_outputs_ == 1 else prediction

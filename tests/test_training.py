@@ -21,26 +21,30 @@ from sk_scratchnet._network import (
     loss_and_gradient,
     predict_score,
 )
+from sk_scratchnet._early_stopping import (
+    WATCH_LOSS,
+    WATCH_SCORE,
+    EarlyStopping,
+    ValidationMonitor,
+    split_validation,
+)
 from sk_scratchnet._optimizers import SGD, Adam
 from sk_scratchnet._training import (
-    EarlyStopping,
     SolverSettings,
     StochasticState,
     TrainingData,
-    ValidationMonitor,
     batch_size_for,
     check_finite,
     fit_lbfgs,
     fit_stochastic,
     make_optimizer,
     make_schedule,
-    split_validation,
 )
 
 
 def _settings(**changes):
     est = ScratchMLPClassifier().set_params(**changes)
-    return SolverSettings.from_estimator(est, stop_on_loss=False)
+    return SolverSettings.from_estimator(est, watch=WATCH_SCORE)
 
 
 def test_too_few_members_names_the_classes_like_mlpclassifier():
@@ -123,7 +127,7 @@ def test_early_stopping_on_validation_keeps_best_weights_and_breaks_ties_by_loss
     assert_array_equal(stopper.best_theta, [2.0, 2.0])
     assert stopper.no_improvement_count == 1  # a tie is not "worse by tol"
     stop_on_loss = SolverSettings.from_estimator(
-        ScratchMLPClassifier(tol=0.0), stop_on_loss=True
+        ScratchMLPClassifier(tol=0.0), watch=WATCH_LOSS
     )
     stopper.update(np.full(2, 4.0), 7.0, (0.1, 0.05), stop_on_loss)
     assert_array_equal(stopper.best_theta, [4.0, 4.0])
@@ -137,13 +141,13 @@ def test_settings_are_read_off_the_estimator():
         momentum=0.8, nesterovs_momentum=False, early_stopping=True, beta_1=0.7,
         beta_2=0.95, epsilon=1e-7, n_iter_no_change=4, max_fun=99,
     )  # fmt: skip
-    settings = SolverSettings.from_estimator(est, stop_on_loss=True)
-    assert settings.stop_on_loss is True
+    settings = SolverSettings.from_estimator(est, watch=WATCH_LOSS)
+    assert settings.watch == WATCH_LOSS
     for name, value in est.get_params().items():
         if hasattr(settings, name):
             assert getattr(settings, name) == value, name
     assert settings.solver == "sgd" and settings.max_fun == 99
-    assert SolverSettings.from_estimator(est, stop_on_loss=False).stop_on_loss is False
+    assert SolverSettings.from_estimator(est).watch == WATCH_SCORE
 
 
 def test_early_stopping_starts_empty_and_copies_the_weights():
@@ -179,7 +183,7 @@ def test_validation_score_must_beat_the_best_by_tol():
     assert_array_equal(stopper.best_theta, [2.0])
     # On the loss: a lower loss by more than tol is progress, a higher one is not.
     on_loss = SolverSettings.from_estimator(
-        ScratchMLPClassifier(tol=0.1), stop_on_loss=True
+        ScratchMLPClassifier(tol=0.1), watch=WATCH_LOSS
     )
     stopper.update(np.full(1, 7.0), 1.0, (0.0, 0.3), on_loss)
     assert stopper.no_improvement_count == 2
