@@ -11,6 +11,13 @@ from sklearn.neural_network import MLPClassifier
 
 from sk_scratchnet import ScratchMLPClassifier, ScratchMLPRegressor
 from sk_scratchnet._activations import ACTIVATIONS
+from sk_scratchnet._early_stopping import (
+    WATCH_LOSS,
+    WATCH_SCORE,
+    EarlyStopping,
+    ValidationMonitor,
+    split_validation,
+)
 from sk_scratchnet._heads import get_head
 from sk_scratchnet._network import (
     Batch,
@@ -20,13 +27,6 @@ from sk_scratchnet._network import (
     init_params,
     loss_and_gradient,
     predict_score,
-)
-from sk_scratchnet._early_stopping import (
-    WATCH_LOSS,
-    WATCH_SCORE,
-    EarlyStopping,
-    ValidationMonitor,
-    split_validation,
 )
 from sk_scratchnet._optimizers import SGD, Adam
 from sk_scratchnet._training import (
