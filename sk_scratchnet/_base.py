@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -50,8 +51,9 @@ from sk_scratchnet._network import (
     init_params,
     predict_rows,
 )
+from sk_scratchnet._optimizers import LearningRateSchedule
 from sk_scratchnet._params import param_names, validate_params
-from sk_scratchnet._random import seeded_random_state
+from sk_scratchnet._random import give_back, take_seeded_random_state
 from sk_scratchnet._training import (
     SolverSettings,
     StochasticState,
@@ -64,6 +66,15 @@ from sk_scratchnet._training import (
 from sk_scratchnet._warnings import warn_at_caller
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+
+class _FitCall(NamedTuple):
+    """How ``fit``/``partial_fit`` was called, besides the data."""
+
+    incremental: bool  # partial_fit
+    classes: object  # partial_fit's classes
+    val: tuple  # (X_val, y_val) given to fit
+    rng: object  # numpy.random.RandomState of the call
 
 
 @dataclass(frozen=True)
@@ -243,8 +254,11 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         # the lengths of the lists are all there is to keep.
         snapshot = dict(self.__dict__)
         lengths = {k: len(v) for k, v in snapshot.items() if isinstance(v, list)}
+        rng, kept = self._training_rng()
         try:
-            return self._fit_unguarded(X, y, sample_weight, incremental, classes, val)
+            return self._fit_unguarded(
+                X, y, sample_weight, _FitCall(incremental, classes, val, rng)
+            )
         except Exception:
             keep = {k: self.__dict__[k] for k in CALLBACK_STATE if k in self.__dict__}
             self.__dict__.clear()
@@ -253,8 +267,12 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             for k, n in lengths.items():
                 del snapshot[k][n:]
             raise
+        finally:
+            if kept is not None:
+                give_back(kept)
 
-    def _fit_unguarded(self, X, y, sample_weight, incremental, classes, val):
+    def _fit_unguarded(self, X, y, sample_weight, call):
+        incremental, classes, val, rng = call
         arch = Architecture.from_params(
             self.hidden_layer_sizes, self.activation, self.dropout, ACTIVATIONS
         )
@@ -272,7 +290,6 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         sample_weight = to_host(sample_weight)  # weights follow X via the host
         weights = self._training_weights(sample_weight, X, y, incremental)
         layout = ParamLayout(arch.layer_units(X.shape[1], Y.shape[1]))
-        rng = self._training_rng()
         if first_pass:
             # A new flat vector in X's namespace and dtype: nothing to repack.
             theta = self._initialize(layout, rng, X, arch)
@@ -403,17 +420,15 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         Every ``partial_fit`` call starts from the seed again: reseeding a kept
         generator gives the same stream, and the first one is built without
         the entropy that ``RandomState()`` would draw only to be overwritten
-        (see :func:`seeded_random_state`).  The generator is not pickled.
+        (see :func:`~sk_scratchnet._random.take_seeded_random_state`).  The
+        generator is kept by the module, not on the estimator: ``fit`` gives it
+        back when it ends.
         """
         seed = self.random_state
         if not isinstance(seed, Integral) or isinstance(seed, bool | np.bool_):
-            return check_random_state(seed)
-        rng = self.__dict__.get("_seeded_rng")
-        if rng is None:
-            rng = self._seeded_rng = seeded_random_state(seed)
-        else:
-            rng.seed(seed)
-        return rng
+            return check_random_state(seed), None
+        rng = take_seeded_random_state(seed)
+        return rng, rng
 
     def _training_weights(self, sample_weight, X, y, incremental):
         """Return the validated row weights (``None`` when all rows count the same)."""
@@ -489,8 +504,9 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         and device are available, and keeps NumPy arrays otherwise.
         """
         state = super().__getstate__()
-        if "_seeded_rng" in state:  # rebuilt from random_state by the next fit
+        if "_seeded_rng" in state:  # kept by models of earlier releases
             state = {k: v for k, v in state.items() if k != "_seeded_rng"}
+        state = _plain_objects(state)
         coefs = state.get("coefs_")
         if coefs and foreign_ops(coefs[0]) is not None:
             state = host_state(state)
@@ -505,4 +521,33 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         coefs = state.get("coefs_")
         if coefs and is_moved(coefs[0]):
             state = restore_state(state)
+        state = _rebuilt_objects(state)
         super().__setstate__(state)
+
+
+# Our fitted-state objects beyond the optimizer, pickled as plain dicts: loading
+# a model (skops) then trusts no type of ours but the estimator and optimizer.
+_PLAIN_PICKLED = {"_stopper": EarlyStopping, "_schedule": LearningRateSchedule}
+_PLAIN_TAG = "sk_scratchnet plain object"
+
+
+def _plain_objects(state):
+    """``state`` with the objects of ``_PLAIN_PICKLED`` as tagged dicts."""
+    if not any(isinstance(state.get(k), c) for k, c in _PLAIN_PICKLED.items()):
+        return state
+    state = dict(state)
+    for key, cls in _PLAIN_PICKLED.items():
+        if isinstance(state.get(key), cls):
+            state[key] = {_PLAIN_TAG: cls.__name__, **vars(state[key])}
+    return state
+
+
+def _rebuilt_objects(state):
+    """Undo :func:`_plain_objects` (objects pickled as such load as they are)."""
+    for key, cls in _PLAIN_PICKLED.items():
+        value = state.get(key)
+        if isinstance(value, dict) and value.get(_PLAIN_TAG) == cls.__name__:
+            obj = cls.__new__(cls)
+            obj.__dict__.update({k: v for k, v in value.items() if k != _PLAIN_TAG})
+            state = {**state, key: obj}
+    return state
