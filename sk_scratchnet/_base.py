@@ -22,7 +22,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from sk_scratchnet._activations import ACTIVATIONS
-from sk_scratchnet._callbacks import CALLBACK_STATE, CallbackSupportMixin, FitReporter
+from sk_scratchnet._callbacks import CallbackSupportMixin, FitReporter
 from sk_scratchnet._checks import check_weights
 from sk_scratchnet._early_stopping import (
     WATCH_LOSS,
@@ -31,6 +31,7 @@ from sk_scratchnet._early_stopping import (
     ValidationMonitor,
     split_validation,
 )
+from sk_scratchnet._fit_state import FitState
 from sk_scratchnet._heads import get_head, head_of_output
 from sk_scratchnet._inputs import cast_like_model, same_place_as_model
 from sk_scratchnet._namespace import (
@@ -39,6 +40,7 @@ from sk_scratchnet._namespace import (
     host_state,
     is_moved,
     numpy_dtype,
+    ops_for,
     restore_state,
     take_rows,
     to_host,
@@ -66,6 +68,8 @@ from sk_scratchnet._training import (
 from sk_scratchnet._warnings import warn_at_caller
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+# What validate_data writes on the estimator while it checks X.
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
 class _FitCall(NamedTuple):
@@ -226,14 +230,21 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     # ------------------------------------------------------- subclass contract
     def _validate_targets(self, X, y, *, incremental, first_pass, classes):
-        """Validate ``X, y``; return ``X``, the network's targets ``Y``, and ``y``."""
+        """Validate ``X, y``; return ``X``, targets ``Y``, ``y`` and the labels.
+
+        The labels are the classifier's label codec (``None`` otherwise).
+        """
         raise NotImplementedError
 
-    def _head(self):
+    def _head(self, labels):
         """Return the output head of a new network (its loss)."""
         raise NotImplementedError
 
-    def _validation_data(self, X_val, y_val):
+    def _fitted_target_attributes(self, state):
+        """Return the fitted attributes of the targets (the classifier's classes)."""
+        return {}
+
+    def _validation_data(self, X_val, y_val, state):
         """Validate a user validation set: ``(X_val, y_val, Y_val, None)``."""
         raise NotImplementedError
 
@@ -241,37 +252,39 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         """Labels to stratify the early-stopping split by, or ``None``."""
         return None
 
-    def _validation_metric(self, y_val, w_val):
+    def _validation_metric(self, y_val, w_val, state):
         """``metric(raw_scores)`` of the validation set, higher is better."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, X, y, sample_weight, *, incremental, classes=None, val=(None, None)):
-        # A fit that fails leaves a previously fitted model exactly as it was. A
-        # fit only rebinds attributes, with two exceptions: it appends to the
-        # curves (lists), and it steps the optimizer and early-stopping state,
-        # which it forks first (see _fit_stochastic). So the references and
-        # the lengths of the lists are all there is to keep.
-        snapshot = dict(self.__dict__)
-        lengths = {k: len(v) for k, v in snapshot.items() if isinstance(v, list)}
+        # The fit trains a FitState and writes the fitted attributes from it in
+        # one step at its end (_commit); one that raises never gets there. Only
+        # validate_data writes to the estimator before (n_features_in_ and
+        # feature_names_in_ as it checks X): a failed fit puts them back.
+        inputs = {k: self.__dict__[k] for k in _INPUT_ATTRIBUTES if k in self.__dict__}
         rng, kept = self._training_rng()
         try:
-            return self._fit_unguarded(
+            state = self._train(
                 X, y, sample_weight, _FitCall(incremental, classes, val, rng)
             )
         except Exception:
-            keep = {k: self.__dict__[k] for k in CALLBACK_STATE if k in self.__dict__}
-            self.__dict__.clear()
-            self.__dict__.update(snapshot)
-            self.__dict__.update(keep)
-            for k, n in lengths.items():
-                del snapshot[k][n:]
+            for k in _INPUT_ATTRIBUTES:
+                if k in inputs:
+                    self.__dict__[k] = inputs[k]
+                else:
+                    self.__dict__.pop(k, None)
             raise
         finally:
             if kept is not None:
                 give_back(kept)
+        self._commit(state)
+        if state.reporter is not None:
+            state.reporter.finish()
+        return self
 
-    def _fit_unguarded(self, X, y, sample_weight, call):
+    def _train(self, X, y, sample_weight, call):
+        """Validate, build the :class:`FitState`, train it; return it."""
         incremental, classes, val, rng = call
         arch = Architecture.from_params(
             self.hidden_layer_sizes, self.activation, self.dropout, ACTIVATIONS
@@ -282,17 +295,29 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         if not first_pass:
             # Continue in the network's own precision.
             X = cast_like_model(self, X)
-        X, Y, y = self._validate_targets(
+        X, Y, y, labels = self._validate_targets(
             X, y, incremental=incremental, first_pass=first_pass, classes=classes
         )
         if not first_pass:
             X = same_place_as_model(self, X, "partial_fit" if incremental else "fit")
         sample_weight = to_host(sample_weight)  # weights follow X via the host
-        weights = self._training_weights(sample_weight, X, y, incremental)
+        weights, labels = self._training_weights(
+            sample_weight, X, y, incremental, labels
+        )
         layout = ParamLayout(arch.layer_units(X.shape[1], Y.shape[1]))
+        head = self._head(labels) if first_pass else get_head(self._loss)
+        state = FitState(first_pass, layout, head, labels)
         if first_pass:
-            # A new flat vector in X's namespace and dtype: nothing to repack.
-            theta = self._initialize(layout, rng, X, arch)
+            # Drawn on the host, as MLPClassifier draws them, then moved to X's
+            # device: the same random_state gives the same network everywhere.
+            theta = init_params(
+                layout,
+                rng,
+                numpy_dtype(X.dtype),
+                activations=list(arch.init_activations),
+                init=self.init,
+            )
+            theta = from_host(theta, like=X)
         elif [tuple(c.shape) for c in self.coefs_] != layout.coef_shapes:
             raise ValueError(
                 "warm_start/partial_fit needs the same network: the fitted layers "
@@ -301,20 +326,16 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 "(hidden_layer_sizes or the number of classes or outputs changed)."
             )
         else:
+            # A new vector: the fitted one stays as it is until the commit.
             theta = layout.pack(self.coefs_, self.intercepts_, X.dtype)
-            self.coefs_, self.intercepts_ = layout.views(theta)
-        net = Network(
-            layout,
-            theta,
-            [ACTIVATIONS[name] for name in arch.activations],
-            get_head(self._loss),
+            state.n_iter, state.t = self.n_iter_, self.t_
+        state.net = Network(
+            layout, theta, [ACTIVATIONS[name] for name in arch.activations], head
         )
-        watch = (
-            WATCH_LOSS
-            if self.early_stopping_metric in self._LOSS_METRICS
-            else WATCH_SCORE
+        on_loss = self.early_stopping_metric in self._LOSS_METRICS
+        settings = SolverSettings.from_estimator(
+            self, watch=WATCH_LOSS if on_loss else WATCH_SCORE
         )
-        settings = SolverSettings.from_estimator(self, watch=watch)
         data = TrainingData(X, Y, weights)
         # Divergence is detected explicitly (non-finite loss or weights), so the
         # floating-point warnings of a diverging run are noise.
@@ -325,32 +346,37 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                         "X_val/y_val are only used by the stochastic solvers "
                         "('sgd', 'adam'); solver='lbfgs' ignores them."
                     )
-                reporter = FitReporter(self, X, lambda: y, sample_weight, self.max_iter)
-                history = fit_lbfgs(net, data, settings, reporter)
-                self.n_iter_ = history.n_iter
-                self.loss_ = history.loss
+                state.reporter = self._reporter(
+                    state, X, y, sample_weight, self.max_iter
+                )
+                state.history = fit_lbfgs(state.net, data, settings, state.reporter)
             else:
-                call = _StochasticCall(
+                stochastic = _StochasticCall(
                     settings, rng, list(arch.dropout), incremental, y, sample_weight
                 )
-                self._fit_stochastic(net, data, call, self._validation_data(*val))
-        return self
+                self._train_stochastic(state, data, stochastic, val)
+        return state
 
-    def _fit_stochastic(self, net, data, call, val):
+    def _train_stochastic(self, state, data, call, val):
         settings, rng, incremental = call.settings, call.rng, call.incremental
         y, sample_weight = call.y, call.sample_weight
-        if "loss_curve_" not in self.__dict__:  # warm start from an lbfgs fit
-            self._init_stochastic_state(net.theta)
+        theta = state.net.theta
+        # new curves on a first pass, or warm-starting an L-BFGS fit
+        state.new_curves = state.first_pass or "loss_curve_" not in self.__dict__
         if not incremental or "_optimizer" not in self.__dict__:
-            self._optimizer = make_optimizer(
-                settings, net.layout.size, net.theta.dtype, like=net.theta
+            state.optimizer = make_optimizer(
+                settings, state.layout.size, theta.dtype, like=theta
             )
-            self._schedule = make_schedule(settings)
+            state.schedule = make_schedule(settings)
         else:
-            # Forks, so that a failed call leaves the state of the previous ones
-            # as it was (the rollback restores the old references).
-            self._optimizer = self._optimizer.fork()
-        self._stopper = self._stopper.fork()
+            # A fork: the fitted model keeps the state of the previous calls.
+            state.optimizer = self._optimizer.fork()
+            state.schedule = self._schedule
+        if state.new_curves:
+            state.stopper = EarlyStopping(self.early_stopping, theta)
+        else:
+            state.stopper = self._stopper.fork()
+        val = self._validation_data(*val, state)
         # One epoch over a chunk has no room for a held-out split: partial_fit
         # trains on all it is given (scikit-learn raises instead).
         if self.early_stopping and val is None and not incremental:
@@ -378,41 +404,126 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         monitor = None
         if val is not None:
             X_val, y_val, Y_val, w_val = val
+            coefs, intercepts = state.views()  # the weights being trained
+            acts = state.net.activations
+            n_outputs = state.layout.layer_units[-1]
+
+            def raw_scores(X):
+                return predict_rows(
+                    X, coefs, intercepts, acts, lambda score: score, n_outputs
+                )
+
             monitor = ValidationMonitor(
-                X_val, Y_val, w_val, self._decision_scores,
-                self._validation_metric(y_val, w_val),
+                X_val, Y_val, w_val, raw_scores,
+                self._validation_metric(y_val, w_val, state),
             )  # fmt: skip
-            if self.validation_loss_curve_ is None:
-                self.validation_loss_curve_ = []
-                if self.validation_scores_ is None:
-                    self.validation_scores_ = []
-        reporter = FitReporter(
-            self, data.X, lambda: y, sample_weight, 1 if incremental else self.max_iter
+            state.monitored = True
+        state.reporter = self._reporter(
+            state, data.X, y, sample_weight, 1 if incremental else self.max_iter
         )
-        history = fit_stochastic(
-            net,
+        state.history = fit_stochastic(
+            state.net,
             data,
             settings,
-            StochasticState(self._optimizer, self._schedule, self._stopper),
+            StochasticState(state.optimizer, state.schedule, state.stopper),
             rng,
             dropout=call.dropout,
             monitor=monitor,
-            reporter=reporter,
+            reporter=state.reporter,
             incremental=incremental,
-            samples_seen=self.t_,
+            samples_seen=state.t,
         )
-        self.n_iter_ = history.n_iter
+
+    def _reporter(self, state, X, y, sample_weight, max_subtasks):
+        """Return the callback reporter of a fit; it snapshots ``state``."""
+
+        def snapshot(n_iter):
+            attributes = self._fitted_attributes(state, snapshot=True)
+            return {**attributes, "n_iter_": n_iter}
+
+        return FitReporter(self, X, lambda: y, sample_weight, max_subtasks, snapshot)
+
+    # ------------------------------------------------------------- committing
+    def _fitted_attributes(self, state, *, snapshot=False):
+        """Return the fitted attributes after ``state``'s training, as a dict.
+
+        With ``snapshot``, copies for the callbacks (curves included as new
+        lists); otherwise the curves are the fitted lists, which the commit
+        extends in place.
+        """
+        attributes = {}
+        fitted = self.__dict__
+        layout, history = state.layout, state.history
+        if state.first_pass:
+            attributes.update(
+                n_iter_=0,
+                t_=0,
+                n_outputs_=layout.layer_units[-1],
+                n_layers_=len(layout.layer_units),
+                _loss=state.head.loss,
+                out_activation_=state.head.out_activation,
+                validation_loss_curve_=None,
+                best_validation_loss_=None,
+            )
+        coefs, intercepts = state.views()
+        if snapshot:
+            coefs = [ops_for(c).copy(c) for c in coefs]
+            intercepts = [ops_for(b).copy(b) for b in intercepts]
+        attributes.update(coefs_=coefs, intercepts_=intercepts)
+        attributes.update(self._fitted_target_attributes(state))
+        if self.solver == "lbfgs":
+            attributes.update(n_iter_=history.n_iter, loss_=history.loss)
+            return attributes
+
+        def curve(name, new):
+            old = None if new else attributes.get(name, fitted.get(name))
+            return list(old or []) if snapshot or old is None else old
+
+        loss_curve = curve("loss_curve_", state.new_curves)
+        scores_start = [] if self.early_stopping else None
+        scores = scores_start if state.new_curves else fitted["validation_scores_"]
+        val_losses = attributes.get(
+            "validation_loss_curve_", fitted.get("validation_loss_curve_")
+        )
+        if state.monitored:
+            if val_losses is None:
+                val_losses = []
+                if scores is None:
+                    scores = []
+            if snapshot:
+                scores, val_losses = list(scores), list(val_losses)
+        attributes.update(
+            loss_curve_=loss_curve,
+            validation_scores_=scores,
+            validation_loss_curve_=val_losses,
+            _optimizer=state.optimizer,
+            _schedule=state.schedule,
+            _stopper=state.stopper,
+            n_iter_=history.n_iter,
+            t_=state.t + history.n_samples_seen,
+            best_loss_=state.stopper.best_loss,
+            best_validation_score_=state.stopper.best_score,
+            best_validation_loss_=state.stopper.best_validation_loss,
+        )
         if history.loss is not None:
-            self.loss_ = history.loss
-        self.t_ += history.n_samples_seen
-        self.loss_curve_.extend(history.losses)
-        if monitor is not None:
-            self.validation_scores_.extend(history.validation_scores)
-            self.validation_loss_curve_.extend(history.validation_losses)
-        stopper = self._stopper
-        self.best_loss_ = stopper.best_loss
-        self.best_validation_score_ = stopper.best_score
-        self.best_validation_loss_ = stopper.best_validation_loss
+            attributes["loss_"] = history.loss
+        if snapshot:
+            loss_curve.extend(history.losses)
+            if state.monitored:
+                scores.extend(history.validation_scores)
+                val_losses.extend(history.validation_losses)
+        return attributes
+
+    def _commit(self, state):
+        """Write every fitted attribute from ``state``: the fit's one write."""
+        attributes = self._fitted_attributes(state)
+        self.__dict__.update(attributes)
+        if self.solver != "lbfgs":
+            history = state.history
+            self.loss_curve_.extend(history.losses)
+            if state.monitored:
+                self.validation_scores_.extend(history.validation_scores)
+                self.validation_loss_curve_.extend(history.validation_losses)
 
     def _training_rng(self):
         """``check_random_state(self.random_state)``, reusing a generator for seeds.
@@ -430,49 +541,16 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         rng = take_seeded_random_state(seed)
         return rng, rng
 
-    def _training_weights(self, sample_weight, X, y, incremental):
-        """Return the validated row weights (``None`` when all rows count the same)."""
+    def _training_weights(self, sample_weight, X, y, incremental, labels):
+        """Return the validated row weights (``None``: rows count the same), labels."""
         if sample_weight is None:
-            return None
+            return None, labels
         weights = check_weights(sample_weight, X.shape[0], numpy_dtype(X.dtype))
         if not weights.any():
             raise ValueError(
                 "Sample weights must contain at least one non-zero number."
             )
-        return weights
-
-    # ------------------------------------------------------------ initialising
-    def _initialize(self, layout, rng, X, arch):
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.n_outputs_ = layout.layer_units[-1]
-        self.n_layers_ = len(layout.layer_units)
-        head = self._head()
-        self._loss = head.loss  # the network's head, whatever the parameters say
-        self.out_activation_ = head.out_activation
-        # Drawn on the host, as MLPClassifier draws them, then moved to X's
-        # device: the same random_state gives the same network everywhere.
-        theta = init_params(
-            layout,
-            rng,
-            numpy_dtype(X.dtype),
-            activations=list(arch.init_activations),
-            init=self.init,
-        )
-        theta = from_host(theta, like=X)
-        self.coefs_, self.intercepts_ = layout.views(theta)
-        self.validation_loss_curve_ = None
-        self.best_validation_loss_ = None
-        if self.solver in _STOCHASTIC_SOLVERS:
-            self._init_stochastic_state(theta)
-        return theta
-
-    def _init_stochastic_state(self, theta):
-        self.loss_curve_ = []
-        self._stopper = EarlyStopping(self.early_stopping, theta)
-        self.best_loss_ = self._stopper.best_loss
-        self.best_validation_score_ = self._stopper.best_score
-        self.validation_scores_ = [] if self.early_stopping else None
+        return weights, labels
 
     # --------------------------------------------------------------- predicting
     def _predict_rows(self, X, transform, n_columns):
@@ -482,10 +560,6 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         return predict_rows(
             X, self.coefs_, self.intercepts_, acts, transform, n_columns
         )
-
-    def _decision_scores(self, X):
-        """Raw output scores (Eq. 2) of validated ``X``."""
-        return self._predict_rows(X, lambda score: score, self.n_outputs_)
 
     def __sklearn_tags__(self):
         """Declare sparse input and array API support."""

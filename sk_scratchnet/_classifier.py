@@ -360,8 +360,7 @@ default=None
             classes=classes,
             warm_start=self.warm_start,
         )
-        self._set_labels(codec)
-        return X, Y, y
+        return X, Y, y, codec
 
     @property
     def _labels(self):
@@ -373,20 +372,28 @@ default=None
         """
         return LabelCodec(self._label_binarizer, self.__dict__.get("_class_totals"))
 
-    def _set_labels(self, codec):
-        self._label_binarizer = codec.binarizer
-        self.classes_ = codec.classes_
+    def _fitted_target_attributes(self, state):
+        codec = state.labels
+        attributes = {"_label_binarizer": codec.binarizer, "classes_": codec.classes_}
         if codec.class_totals is not None:
-            self._class_totals = codec.class_totals
+            attributes["_class_totals"] = codec.class_totals
+        return attributes
 
-    def _training_weights(self, sample_weight, X, y, incremental):
+    def _training_weights(self, sample_weight, X, y, incremental, labels):
         n = X.shape[0]
         weights = None
         dtype = numpy_dtype(X.dtype)
         if sample_weight is not None:
             weights = check_weights(sample_weight, n, dtype)
         if self.class_weight is not None:
-            cw = self._class_weights(y, weights, incremental).astype(dtype)
+            cw, labels = labels.class_weights(
+                self.class_weight,
+                y,
+                weights,
+                incremental=incremental,
+                resume="coefs_" in self.__dict__,
+            )
+            cw = cw.astype(dtype)
             weights = cw if weights is None else weights * cw
         if weights is not None and not weights.any():
             raise ValueError(
@@ -401,26 +408,14 @@ default=None
                     f"{weighted_classes.tolist()!r}; a classifier needs positive "
                     "weight on samples of at least 2 classes."
                 )
-        return weights
+        return weights, labels
 
-    def _class_weights(self, y, sample_weight, incremental):
-        """Per-row factors of ``class_weight``; the codec keeps the class totals."""
-        factors, codec = self._labels.class_weights(
-            self.class_weight,
-            y,
-            sample_weight,
-            incremental=incremental,
-            resume="coefs_" in self.__dict__,
-        )
-        self._set_labels(codec)
-        return factors
-
-    def _validation_data(self, X_val, y_val):
+    def _validation_data(self, X_val, y_val, state):
         if X_val is None and y_val is None:
             return None
         if X_val is None or y_val is None:
             raise ValueError("X_val and y_val must be given together.")
-        X_val = validated_X_val(self, X_val)
+        X_val = validated_X_val(self, X_val, state.net.theta)
         y_val = np.asarray(to_host(y_val))
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val)
@@ -428,22 +423,25 @@ default=None
             raise ValueError(
                 f"X_val has {X_val.shape[0]} rows but y_val has {y_val.shape[0]}."
             )
-        unknown = np.setdiff1d(unique_labels(y_val), self.classes_)
+        labels = state.labels
+        unknown = np.setdiff1d(unique_labels(y_val), labels.classes_)
         if y_val.ndim == 1 and len(unknown):
             raise ValueError(f"y_val has classes not seen in y: {unknown}.")
-        Y_val = self._labels.binarizer.transform(y_val)
-        return X_val, y_val, Y_val.astype(numpy_dtype(self.coefs_[0].dtype)), None
+        Y_val = labels.binarizer.transform(y_val)
+        return X_val, y_val, Y_val.astype(numpy_dtype(state.net.theta.dtype)), None
 
-    def _head(self):
-        return self._labels.head()
+    def _head(self, labels):
+        return labels.head()
 
     def _validation_groups(self, y):
         # stratified by class; multilabel rows are not stratified
         return y if y.ndim == 1 else None
 
-    def _validation_metric(self, y_val, w_val):
+    def _validation_metric(self, y_val, w_val, state):
+        codec = state.labels
+
         def accuracy(score):
-            labels = self._labels_from_proba(self._proba_from_scores(score))
+            labels = codec.labels_from_proba(codec.proba_from_scores(score))
             return accuracy_score(y_val, to_host(labels), sample_weight=w_val)
 
         return accuracy

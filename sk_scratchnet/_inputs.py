@@ -147,8 +147,8 @@ def validated_X_y(estimator, X, y, *, reset, y_numeric=False):
         )
 
 
-def validated_X_val(estimator, X_val):
-    """``X_val`` validated like training data, where the model is."""
+def validated_X_val(estimator, X_val, model):
+    """``X_val`` validated like training data, where ``model`` (weights) is."""
     X_val = validate_data(
         estimator,
         X_val,
@@ -156,7 +156,6 @@ def validated_X_val(estimator, X_val):
         dtype=input_dtypes(X_val),
         reset=False,
     )
-    model = estimator.coefs_[0]
     if foreign_ops(model) is not None or foreign_ops(X_val) is not None:
         # X_val follows X, as y does (scikit-learn's mixed-input rule).
         X_val = from_host(to_host(X_val), like=model, dtype=model.dtype)

@@ -732,17 +732,17 @@ def test_fast_label_encoding_matches_label_binarizer(labels):
 
     X = np.random.default_rng(0).standard_normal((len(labels), 3))
     clf = ScratchMLPClassifier(hidden_layer_sizes=(2,), max_iter=1)
-    _, Y, _ = clf._validate_targets(
+    _, Y, _, codec = clf._validate_targets(
         X, labels, incremental=False, first_pass=True, classes=None
     )
     reference = LabelBinarizer().fit(labels)
-    assert_array_equal(clf.classes_, reference.classes_)
-    assert clf.classes_.dtype == reference.classes_.dtype
-    assert clf._label_binarizer.y_type_ == reference.y_type_
+    assert_array_equal(codec.classes_, reference.classes_)
+    assert codec.classes_.dtype == reference.classes_.dtype
+    assert codec.binarizer.y_type_ == reference.y_type_
     assert_array_equal(Y, reference.transform(labels).astype(bool))
     # later calls (partial_fit, warm start) encode against the same classes
-    clf.coefs_ = []
-    _, Y_again, _ = clf._validate_targets(
+    clf._label_binarizer, clf.classes_ = codec.binarizer, codec.classes_
+    _, Y_again, _, _ = clf._validate_targets(
         X, labels[::-1], incremental=True, first_pass=False, classes=None
     )
     assert_array_equal(Y_again, reference.transform(labels[::-1]).astype(bool))
