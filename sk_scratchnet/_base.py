@@ -31,7 +31,7 @@ from sk_scratchnet._early_stopping import (
     ValidationMonitor,
     split_validation,
 )
-from sk_scratchnet._fit_state import FitState
+from sk_scratchnet._fit_state import FitState, plain_objects, rebuilt_objects
 from sk_scratchnet._heads import get_head, head_of_output
 from sk_scratchnet._inputs import cast_like_model, same_place_as_model
 from sk_scratchnet._namespace import (
@@ -40,7 +40,6 @@ from sk_scratchnet._namespace import (
     host_state,
     is_moved,
     numpy_dtype,
-    ops_for,
     restore_state,
     take_rows,
     to_host,
@@ -53,7 +52,6 @@ from sk_scratchnet._network import (
     init_params,
     predict_rows,
 )
-from sk_scratchnet._optimizers import LearningRateSchedule
 from sk_scratchnet._params import param_names, validate_params
 from sk_scratchnet._random import give_back, take_seeded_random_state
 from sk_scratchnet._training import (
@@ -445,74 +443,14 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     # ------------------------------------------------------------- committing
     def _fitted_attributes(self, state, *, snapshot=False):
-        """Return the fitted attributes after ``state``'s training, as a dict.
-
-        With ``snapshot``, copies for the callbacks (curves included as new
-        lists); otherwise the curves are the fitted lists, which the commit
-        extends in place.
-        """
-        attributes = {}
-        fitted = self.__dict__
-        layout, history = state.layout, state.history
-        if state.first_pass:
-            attributes.update(
-                n_iter_=0,
-                t_=0,
-                n_outputs_=layout.layer_units[-1],
-                n_layers_=len(layout.layer_units),
-                _loss=state.head.loss,
-                out_activation_=state.head.out_activation,
-                validation_loss_curve_=None,
-                best_validation_loss_=None,
-            )
-        coefs, intercepts = state.views()
-        if snapshot:
-            coefs = [ops_for(c).copy(c) for c in coefs]
-            intercepts = [ops_for(b).copy(b) for b in intercepts]
-        attributes.update(coefs_=coefs, intercepts_=intercepts)
-        attributes.update(self._fitted_target_attributes(state))
-        if self.solver == "lbfgs":
-            attributes.update(n_iter_=history.n_iter, loss_=history.loss)
-            return attributes
-
-        def curve(name, new):
-            old = None if new else attributes.get(name, fitted.get(name))
-            return list(old or []) if snapshot or old is None else old
-
-        loss_curve = curve("loss_curve_", state.new_curves)
-        scores_start = [] if self.early_stopping else None
-        scores = scores_start if state.new_curves else fitted["validation_scores_"]
-        val_losses = attributes.get(
-            "validation_loss_curve_", fitted.get("validation_loss_curve_")
+        """Return the fitted attributes after ``state``'s training, as a dict."""
+        return state.fitted_attributes(
+            self.__dict__,
+            self._fitted_target_attributes(state),
+            stochastic=self.solver != "lbfgs",
+            early_stopping=self.early_stopping,
+            snapshot=snapshot,
         )
-        if state.monitored:
-            if val_losses is None:
-                val_losses = []
-                if scores is None:
-                    scores = []
-            if snapshot:
-                scores, val_losses = list(scores), list(val_losses)
-        attributes.update(
-            loss_curve_=loss_curve,
-            validation_scores_=scores,
-            validation_loss_curve_=val_losses,
-            _optimizer=state.optimizer,
-            _schedule=state.schedule,
-            _stopper=state.stopper,
-            n_iter_=history.n_iter,
-            t_=state.t + history.n_samples_seen,
-            best_loss_=state.stopper.best_loss,
-            best_validation_score_=state.stopper.best_score,
-            best_validation_loss_=state.stopper.best_validation_loss,
-        )
-        if history.loss is not None:
-            attributes["loss_"] = history.loss
-        if snapshot:
-            loss_curve.extend(history.losses)
-            if state.monitored:
-                scores.extend(history.validation_scores)
-                val_losses.extend(history.validation_losses)
-        return attributes
 
     def _commit(self, state):
         """Write every fitted attribute from ``state``: the fit's one write."""
@@ -580,7 +518,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         state = super().__getstate__()
         if "_seeded_rng" in state:  # kept by models of earlier releases
             state = {k: v for k, v in state.items() if k != "_seeded_rng"}
-        state = _plain_objects(state)
+        state = plain_objects(state)
         coefs = state.get("coefs_")
         if coefs and foreign_ops(coefs[0]) is not None:
             state = host_state(state)
@@ -595,33 +533,5 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         coefs = state.get("coefs_")
         if coefs and is_moved(coefs[0]):
             state = restore_state(state)
-        state = _rebuilt_objects(state)
+        state = rebuilt_objects(state)
         super().__setstate__(state)
-
-
-# Our fitted-state objects beyond the optimizer, pickled as plain dicts: loading
-# a model (skops) then trusts no type of ours but the estimator and optimizer.
-_PLAIN_PICKLED = {"_stopper": EarlyStopping, "_schedule": LearningRateSchedule}
-_PLAIN_TAG = "sk_scratchnet plain object"
-
-
-def _plain_objects(state):
-    """``state`` with the objects of ``_PLAIN_PICKLED`` as tagged dicts."""
-    if not any(isinstance(state.get(k), c) for k, c in _PLAIN_PICKLED.items()):
-        return state
-    state = dict(state)
-    for key, cls in _PLAIN_PICKLED.items():
-        if isinstance(state.get(key), cls):
-            state[key] = {_PLAIN_TAG: cls.__name__, **vars(state[key])}
-    return state
-
-
-def _rebuilt_objects(state):
-    """Undo :func:`_plain_objects` (objects pickled as such load as they are)."""
-    for key, cls in _PLAIN_PICKLED.items():
-        value = state.get(key)
-        if isinstance(value, dict) and value.get(_PLAIN_TAG) == cls.__name__:
-            obj = cls.__new__(cls)
-            obj.__dict__.update({k: v for k, v in value.items() if k != _PLAIN_TAG})
-            state = {**state, key: obj}
-    return state
