@@ -1,8 +1,9 @@
 r"""ScratchMLPClassifier: labels, class weights and probabilities.
 
-The shared estimator machinery (parameters, fitting, rollback, raw prediction) is
-in :mod:`sk_scratchnet._base`; this module turns class labels into the network's
-targets and raw scores into probabilities and labels.
+The shared estimator machinery (parameters, fitting and its one commit, raw
+prediction) is in :mod:`sk_scratchnet._base`, the label codec in
+:mod:`sk_scratchnet._labels`; this module adds class weights and turns raw
+scores into probabilities and labels.
 """
 
 from __future__ import annotations

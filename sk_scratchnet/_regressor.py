@@ -1,8 +1,9 @@
 r"""ScratchMLPRegressor: real-valued targets, squared error or Poisson deviance.
 
-The shared estimator machinery (parameters, fitting, rollback, raw prediction) is
-in :mod:`sk_scratchnet._base`; this module validates targets and turns raw scores
-into predictions (identity, or ``exp`` for the Poisson loss).
+The shared estimator machinery (parameters, fitting and its one commit, raw
+prediction) is in :mod:`sk_scratchnet._base`; this module validates targets
+and turns raw scores into predictions (identity, or ``exp`` for the Poisson
+loss).
 """
 
 from __future__ import annotations
