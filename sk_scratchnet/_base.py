@@ -3,8 +3,9 @@
 Parameters and their constraints, ``fit``/``partial_fit`` with warm start and
 their one commit (a fit trains a :class:`~sk_scratchnet._fit_state.FitState`
 and writes the fitted attributes from it at its end), the choice of solver,
-pickling, and chunked prediction of raw scores.  The subclasses say how targets become the network's ``Y`` (labels or
-values), which head (loss) the network has, and how a validation set is scored.
+pickling, and chunked prediction of raw scores.  The subclasses say how targets
+become the network's ``Y`` (labels or values), which head (loss) the network
+has, and how a validation set is scored.
 Input validation is in :mod:`sk_scratchnet._inputs`, the checks of the
 architecture in :class:`sk_scratchnet._network.Architecture`, the validation split
 and early stopping in :mod:`sk_scratchnet._early_stopping`, and everything about
