@@ -279,8 +279,9 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             if kept is not None:
                 give_back(kept)
         self._commit(state)
-        if state.reporter is not None:
-            state.reporter.finish()
+        reporter, state.reporter = state.reporter, None  # no cycle left to collect
+        if reporter is not None:
+            reporter.finish()
         return self
 
     def _train(self, X, y, sample_weight, call):

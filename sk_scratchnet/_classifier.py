@@ -451,12 +451,6 @@ default=None
     def _n_proba_columns(self):
         return 2 if self.n_outputs_ == 1 else self.n_outputs_
 
-    def _proba_from_scores(self, score, log=False):
-        return self._labels.proba_from_scores(score, log)
-
-    def _labels_from_proba(self, proba):
-        return self._labels.labels_from_proba(proba)
-
     def predict(self, X):
         """Predict class labels (or the 0/1 indicator matrix for multilabel).
 
@@ -471,7 +465,8 @@ default=None
             The predicted classes.
         """
         X = validated_input(self, X, "predict")
-        return self._labels_from_proba(self._proba(X))
+        codec = self._labels
+        return codec.labels_from_proba(self._proba(X, codec))
 
     def predict_proba(self, X):
         """Probability estimates, columns ordered as ``classes_``.
@@ -488,11 +483,12 @@ default=None
             probability per label (multilabel); clipped to ``[tiny, 1 - eps/2]``
             so that ``log(proba)`` equals :meth:`predict_log_proba`.
         """
-        return self._proba(validated_input(self, X, "predict_proba"))
+        X = validated_input(self, X, "predict_proba")
+        return self._proba(X, self._labels)
 
-    def _proba(self, X):
+    def _proba(self, X, codec):
         """Probabilities of validated ``X``."""
-        return self._predict_rows(X, self._proba_from_scores, self._n_proba_columns())
+        return self._predict_rows(X, codec.proba_from_scores, self._n_proba_columns())
 
     def predict_log_proba(self, X):
         """Log of the probability estimates, finite for every input.
@@ -511,8 +507,9 @@ default=None
             The log-probabilities, columns ordered as ``classes_``.
         """
         X = validated_input(self, X, "predict_log_proba")
+        codec = self._labels
         return self._predict_rows(
-            X, lambda score: self._proba_from_scores(score, log=True),
+            X, lambda score: codec.proba_from_scores(score, log=True),
             self._n_proba_columns(),
         )  # fmt: skip
 

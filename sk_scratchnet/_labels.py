@@ -88,11 +88,23 @@ class LabelCodec:
     class_totals : ndarray of shape (n_classes,) or None
         Sums of the sample weights per class seen by ``partial_fit`` so far
         (``class_weight='balanced'``).
+
+    Attributes
+    ----------
+    kind : {'binary', 'multiclass', 'multilabel'}
+        The kind of target.
+    loss : {'log_loss', 'binary_log_loss'}
+        The loss of the network's head.
     """
 
     def __init__(self, binarizer, class_totals=None):
         self.binarizer = binarizer
         self.class_totals = class_totals
+        y_type = binarizer.y_type_
+        # 'binary', 'multiclass' or 'multilabel'
+        self.kind = "multilabel" if y_type.startswith("multilabel") else y_type
+        # the loss of the network's head
+        self.loss = "log_loss" if self.kind == "multiclass" else "binary_log_loss"
 
     # ---------------------------------------------------------------- building
     @classmethod
@@ -134,17 +146,6 @@ class LabelCodec:
     def classes_(self):
         """The class labels (sorted), or the label columns for multilabel."""
         return self.binarizer.classes_
-
-    @property
-    def kind(self):
-        """``'binary'``, ``'multiclass'`` or ``'multilabel'``."""
-        y_type = self.binarizer.y_type_
-        return "multilabel" if y_type.startswith("multilabel") else y_type
-
-    @property
-    def loss(self):
-        """The loss of the network's head: ``'log_loss'`` or ``'binary_log_loss'``."""
-        return "log_loss" if self.kind == "multiclass" else "binary_log_loss"
 
     def head(self) -> Head:
         """Return the output head of :attr:`loss`."""
