@@ -15,13 +15,12 @@ training itself in :mod:`sk_scratchnet._training`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from sk_scratchnet._activations import ACTIVATIONS
 from sk_scratchnet._callbacks import CallbackSupportMixin, FitReporter
@@ -31,6 +30,7 @@ from sk_scratchnet._early_stopping import (
     WATCH_SCORE,
     EarlyStopping,
     ValidationMonitor,
+    hold_out,
     split_validation,
 )
 from sk_scratchnet._fit_state import FitState, plain_objects, rebuilt_objects
@@ -43,7 +43,6 @@ from sk_scratchnet._namespace import (
     is_moved,
     numpy_dtype,
     restore_state,
-    take_rows,
     to_host,
 )
 from sk_scratchnet._network import (
@@ -54,7 +53,11 @@ from sk_scratchnet._network import (
     init_params,
     predict_rows,
 )
-from sk_scratchnet._params import param_names, validate_params
+from sk_scratchnet._params import (
+    MLP_PARAMETER_CONSTRAINTS,
+    param_names,
+    validate_params,
+)
 from sk_scratchnet._random import give_back, take_seeded_random_state
 from sk_scratchnet._training import (
     SolverSettings,
@@ -109,42 +112,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
     :class:`~sk_scratchnet.ScratchMLPRegressor` for the parameters.
     """
 
-    _parameter_constraints: dict = {
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "activation": [StrOptions(set(ACTIVATIONS)), list, tuple],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Real, {np.inf}),
-        ],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
-        "init": [StrOptions({"glorot", "he"})],
-    }
+    _parameter_constraints: dict = dict(MLP_PARAMETER_CONSTRAINTS)
 
     # Values of ``early_stopping_metric`` that watch the validation loss.
     _LOSS_METRICS = ("log_loss", "loss")
@@ -381,27 +349,14 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         # One epoch over a chunk has no room for a held-out split: partial_fit
         # trains on all it is given (scikit-learn raises instead).
         if self.early_stopping and val is None and not incremental:
-            X, Y, weights = data.X, data.Y, data.weights
             # The split is drawn on the host (it hashes the rows' content).
             train, held_out = split_validation(
-                to_host(X), weights, self._validation_groups(y),
+                to_host(data.X), data.weights, self._validation_groups(y),
                 self.validation_fraction, rng, self._MIN_VALIDATION_ROWS,
             )  # fmt: skip
-            val = (
-                take_rows(X, held_out),
-                y[held_out],
-                Y[held_out].astype(numpy_dtype(X.dtype)),
-                None if weights is None else weights[held_out],
+            data, y, sample_weight, val = hold_out(
+                data, y, sample_weight, train, held_out
             )
-            data = TrainingData(
-                take_rows(X, train),
-                Y[train],
-                None if weights is None else weights[train],
-            )
-            y = y[train]
-            if sample_weight is not None:
-                sw = np.asarray(sample_weight)
-                sample_weight = sw[train] if sw.ndim else sw
         monitor = None
         if val is not None:
             X_val, y_val, Y_val, w_val = val

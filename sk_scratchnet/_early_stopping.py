@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sk_scratchnet._namespace import from_host, ops_for
+from sk_scratchnet._namespace import from_host, numpy_dtype, ops_for, take_rows
 from sk_scratchnet._rowhash import row_keys, to_unit
 
 
@@ -201,3 +201,29 @@ def split_validation(X, weights, groups, fraction, rng, min_distinct=1):
             "'validation_fraction' or the size of your dataset."
         )
     return train, val
+
+
+def hold_out(data, y, sample_weight, train, held_out):
+    """Split training data into what trains and the validation set.
+
+    ``data`` is the loop's ``TrainingData``, ``y`` the labels or targets as
+    given, ``sample_weight`` as given (callbacks' metadata); ``train`` and
+    ``held_out`` are the rows of :func:`split_validation`.  Returns the training
+    part of all three and the validation set ``(X, y, Y, weights)``.
+    """
+    X, Y, weights = data.X, data.Y, data.weights
+    val = (
+        take_rows(X, held_out),
+        y[held_out],
+        Y[held_out].astype(numpy_dtype(X.dtype)),
+        None if weights is None else weights[held_out],
+    )
+    data = type(data)(
+        take_rows(X, train),
+        Y[train],
+        None if weights is None else weights[train],
+    )
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight)
+        sample_weight = sw[train] if sw.ndim else sw
+    return data, y[train], sample_weight, val
