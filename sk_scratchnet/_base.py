@@ -79,6 +79,7 @@ class _FitCall(NamedTuple):
     """How ``fit``/``partial_fit`` was called, besides the data."""
 
     incremental: bool  # partial_fit
+    fitted: bool  # the estimator holds a fitted model
     classes: object  # partial_fit's classes
     val: tuple  # (X_val, y_val) given to fit
     rng: object  # numpy.random.RandomState of the call
@@ -197,10 +198,11 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         validate_params(self)
 
     # ------------------------------------------------------- subclass contract
-    def _validate_targets(self, X, y, *, incremental, first_pass, classes):
+    def _validate_targets(self, X, y, *, incremental, first_pass, call):
         """Validate ``X, y``; return ``X``, targets ``Y``, ``y`` and the labels.
 
-        The labels are the classifier's label codec (``None`` otherwise).
+        The labels are the classifier's label codec (``None`` otherwise);
+        ``call`` says how ``fit`` was called (``classes``, a fitted model).
         """
         raise NotImplementedError
 
@@ -234,7 +236,10 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         rng, kept = self._training_rng()
         try:
             state = self._train(
-                X, y, sample_weight, _FitCall(incremental, classes, val, rng)
+                X,
+                y,
+                sample_weight,
+                _FitCall(incremental, "coefs_" in self.__dict__, classes, val, rng),
             )
         except Exception:
             for k in _INPUT_ATTRIBUTES:
@@ -254,25 +259,26 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     def _train(self, X, y, sample_weight, call):
         """Validate, build the :class:`FitState`, train it; return it."""
-        incremental, classes, val, rng = call
+        incremental, fitted, val, rng = (
+            call.incremental,
+            call.fitted,
+            call.val,
+            call.rng,
+        )
         arch = Architecture.from_params(
             self.hidden_layer_sizes, self.activation, self.dropout, ACTIVATIONS
         )
-        first_pass = "coefs_" not in self.__dict__ or (
-            not self.warm_start and not incremental
-        )
+        first_pass = not fitted or (not self.warm_start and not incremental)
         if not first_pass:
             # Continue in the network's own precision.
             X = cast_like_model(self, X)
         X, Y, y, labels = self._validate_targets(
-            X, y, incremental=incremental, first_pass=first_pass, classes=classes
+            X, y, incremental=incremental, first_pass=first_pass, call=call
         )
         if not first_pass:
             X = same_place_as_model(self, X, "partial_fit" if incremental else "fit")
         sample_weight = to_host(sample_weight)  # weights follow X via the host
-        weights, labels = self._training_weights(
-            sample_weight, X, y, incremental, labels
-        )
+        weights, labels = self._training_weights(sample_weight, X, y, labels, call)
         layout = ParamLayout(arch.layer_units(X.shape[1], Y.shape[1]))
         head = self._head(labels) if first_pass else get_head(self._loss)
         state = FitState(first_pass, layout, head, labels)
@@ -331,8 +337,10 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         y, sample_weight = call.y, call.sample_weight
         theta = state.net.theta
         # new curves on a first pass, or warm-starting an L-BFGS fit
-        state.new_curves = state.first_pass or "loss_curve_" not in self.__dict__
-        if not incremental or "_optimizer" not in self.__dict__:
+        # (an L-BFGS fit has no optimizer state, no curves)
+        stochastic_before = "_optimizer" in self.__dict__
+        state.new_curves = state.first_pass or not stochastic_before
+        if not incremental or not stochastic_before:
             state.optimizer = make_optimizer(
                 settings, state.layout.size, theta.dtype, like=theta
             )
@@ -437,7 +445,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         rng = take_seeded_random_state(seed)
         return rng, rng
 
-    def _training_weights(self, sample_weight, X, y, incremental, labels):
+    def _training_weights(self, sample_weight, X, y, labels, call):
         """Return the validated row weights (``None``: rows count the same), labels."""
         if sample_weight is None:
             return None, labels

@@ -349,16 +349,16 @@ default=None
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     # ------------------------------------------------------------------ targets
-    def _validate_targets(self, X, y, *, incremental, first_pass, classes):
+    def _validate_targets(self, X, y, *, incremental, first_pass, call):
         X, y = validated_X_y(self, X, y, reset=first_pass)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         codec, Y = target_codec(
             y,
-            fitted=self._labels if "_label_binarizer" in self.__dict__ else None,
+            fitted=self._labels if call.fitted else None,
             incremental=incremental,
             first_pass=first_pass,
-            classes=classes,
+            classes=call.classes,
             warm_start=self.warm_start,
         )
         return X, Y, y, codec
@@ -380,7 +380,8 @@ default=None
             attributes["_class_totals"] = codec.class_totals
         return attributes
 
-    def _training_weights(self, sample_weight, X, y, incremental, labels):
+    def _training_weights(self, sample_weight, X, y, labels, call):
+        incremental = call.incremental
         n = X.shape[0]
         weights = None
         dtype = numpy_dtype(X.dtype)
@@ -392,7 +393,7 @@ default=None
                 y,
                 weights,
                 incremental=incremental,
-                resume="coefs_" in self.__dict__,
+                resume=call.fitted,
             )
             cw = cw.astype(dtype)
             weights = cw if weights is None else weights * cw

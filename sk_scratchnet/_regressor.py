@@ -337,7 +337,7 @@ default=None
         return self._fit(X, y, sample_weight, incremental=True)
 
     # ------------------------------------------------------------------ targets
-    def _validate_targets(self, X, y, *, incremental, first_pass, classes):
+    def _validate_targets(self, X, y, *, incremental, first_pass, call):
         X, y = validated_X_y(self, X, y, reset=first_pass, y_numeric=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)

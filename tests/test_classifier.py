@@ -730,10 +730,13 @@ def test_lbfgs_warns_that_it_ignores_a_validation_set():
 def test_fast_label_encoding_matches_label_binarizer(labels):
     from sklearn.preprocessing import LabelBinarizer
 
+    from sk_scratchnet._base import _FitCall
+
     X = np.random.default_rng(0).standard_normal((len(labels), 3))
     clf = ScratchMLPClassifier(hidden_layer_sizes=(2,), max_iter=1)
+    call = _FitCall(False, False, None, (None, None), None)
     _, Y, _, codec = clf._validate_targets(
-        X, labels, incremental=False, first_pass=True, classes=None
+        X, labels, incremental=False, first_pass=True, call=call
     )
     reference = LabelBinarizer().fit(labels)
     assert_array_equal(codec.classes_, reference.classes_)
@@ -742,8 +745,9 @@ def test_fast_label_encoding_matches_label_binarizer(labels):
     assert_array_equal(Y, reference.transform(labels).astype(bool))
     # later calls (partial_fit, warm start) encode against the same classes
     clf._label_binarizer, clf.classes_ = codec.binarizer, codec.classes_
+    call = _FitCall(True, True, None, (None, None), None)
     _, Y_again, _, _ = clf._validate_targets(
-        X, labels[::-1], incremental=True, first_pass=False, classes=None
+        X, labels[::-1], incremental=True, first_pass=False, call=call
     )
     assert_array_equal(Y_again, reference.transform(labels[::-1]).astype(bool))
 
