@@ -232,15 +232,12 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         # one step at its end (_commit); one that raises never gets there. Only
         # validate_data writes to the estimator before (n_features_in_ and
         # feature_names_in_ as it checks X): a failed fit puts them back.
-        inputs = {k: self.__dict__[k] for k in _INPUT_ATTRIBUTES if k in self.__dict__}
+        fitted = self.__dict__
+        inputs = {k: fitted[k] for k in _INPUT_ATTRIBUTES if k in fitted}
         rng, kept = self._training_rng()
+        call = _FitCall(incremental, "coefs_" in fitted, classes, val, rng)
         try:
-            state = self._train(
-                X,
-                y,
-                sample_weight,
-                _FitCall(incremental, "coefs_" in self.__dict__, classes, val, rng),
-            )
+            state = self._train(X, y, sample_weight, call)
         except Exception:
             for k in _INPUT_ATTRIBUTES:
                 if k in inputs:
@@ -259,16 +256,11 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     def _train(self, X, y, sample_weight, call):
         """Validate, build the :class:`FitState`, train it; return it."""
-        incremental, fitted, val, rng = (
-            call.incremental,
-            call.fitted,
-            call.val,
-            call.rng,
-        )
+        incremental, val, rng = call.incremental, call.val, call.rng
         arch = Architecture.from_params(
             self.hidden_layer_sizes, self.activation, self.dropout, ACTIVATIONS
         )
-        first_pass = not fitted or (not self.warm_start and not incremental)
+        first_pass = not call.fitted or (not self.warm_start and not incremental)
         if not first_pass:
             # Continue in the network's own precision.
             X = cast_like_model(self, X)
