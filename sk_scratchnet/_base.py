@@ -60,6 +60,7 @@ from sk_scratchnet._params import (
 )
 from sk_scratchnet._random import give_back, take_seeded_random_state
 from sk_scratchnet._training import (
+    EpochRun,
     SolverSettings,
     StochasticState,
     TrainingData,
@@ -377,17 +378,14 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         state.reporter = self._reporter(
             state, data.X, y, sample_weight, 1 if incremental else self.max_iter
         )
+        run = EpochRun(state.reporter, call.dropout, monitor, incremental, state.t)
         state.history = fit_stochastic(
             state.net,
             data,
             settings,
             StochasticState(state.optimizer, state.schedule, state.stopper),
             rng,
-            dropout=call.dropout,
-            monitor=monitor,
-            reporter=state.reporter,
-            incremental=incremental,
-            samples_seen=state.t,
+            run,
         )
 
     def _reporter(self, state, X, y, sample_weight, max_subtasks):

@@ -248,20 +248,34 @@ class StochasticState:
     stopper: EarlyStopping
 
 
+@dataclass
+class EpochRun:
+    """How one call of the mini-batch loop runs, besides what it trains.
+
+    ``reporter`` reports to the callbacks (a ``FitReporter``); ``dropout`` is
+    the rate of each hidden layer; ``monitor`` scores every epoch on held-out
+    rows (with ``settings.early_stopping`` it decides when to stop, and the best
+    weights are restored at the end); ``incremental`` is ``partial_fit``: one
+    epoch; ``samples_seen`` counts the samples of earlier calls (``invscaling``
+    counts from there).
+    """
+
+    reporter: object
+    dropout: tuple | list = ()
+    monitor: ValidationMonitor | None = None
+    incremental: bool = False
+    samples_seen: int = 0
+
+
 def fit_stochastic(
     net: Network,
     data: TrainingData,
     settings: SolverSettings,
     state: StochasticState,
     rng,
-    *,
-    dropout=(),
-    monitor: ValidationMonitor | None = None,
-    reporter,
-    incremental: bool = False,
-    samples_seen: int = 0,
+    run: EpochRun,
 ) -> History:
-    """Epochs of mini-batch SGD/Adam (one epoch when ``incremental``).
+    """Epochs of mini-batch SGD/Adam (one epoch when ``run.incremental``).
 
     Parameters
     ----------
@@ -273,21 +287,16 @@ def fit_stochastic(
         Optimizer, schedule and early-stopping state; updated in place.
     rng : numpy.random.RandomState
         Draws the shuffles and the dropout stream.
-    dropout : sequence of float
-        Dropout rate of each hidden layer.
-    monitor : ValidationMonitor, optional
-        Scores every epoch on held-out rows; with ``settings.early_stopping`` it
-        decides when to stop and the best weights are restored at the end.
-    reporter : FitReporter
-    incremental : bool
-        ``partial_fit``: one epoch.
-    samples_seen : int
-        Samples seen by earlier calls (``invscaling`` counts from there).
+    run : EpochRun
+        The reporter, dropout rates, validation monitor, and whether this is
+        one epoch of ``partial_fit`` after ``samples_seen`` samples.
 
     Returns
     -------
     history : History
     """
+    reporter, dropout, monitor = run.reporter, run.dropout, run.monitor
+    incremental, samples_seen = run.incremental, run.samples_seen
     X, theta = data.X, net.theta
     optimizer, schedule, stopper = state.optimizer, state.schedule, state.stopper
     stop_on_validation = settings.early_stopping and monitor is not None

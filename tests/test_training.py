@@ -30,6 +30,7 @@ from sk_scratchnet._network import (
 )
 from sk_scratchnet._optimizers import SGD, Adam
 from sk_scratchnet._training import (
+    EpochRun,
     SolverSettings,
     StochasticState,
     TrainingData,
@@ -536,8 +537,7 @@ def _fit_stochastic(dropout=(), seed=0, dtype=np.float64, reporter=None, **param
             settings,
             state,
             np.random.RandomState(seed),
-            dropout=dropout,
-            reporter=_Recorder() if reporter is None else reporter,
+            EpochRun(_Recorder() if reporter is None else reporter, dropout=dropout),
         )
     return net, history, state
 
@@ -599,8 +599,8 @@ def _fit_with_monitor(reporter=None, **params):
     )
     reporter = _Recorder() if reporter is None else reporter
     history = fit_stochastic(
-        net, data, settings, state, np.random.RandomState(0), monitor=monitor,
-        reporter=reporter,
+        net, data, settings, state, np.random.RandomState(0),
+        EpochRun(reporter, monitor=monitor),
     )  # fmt: skip
     return net, history, state
 
@@ -649,7 +649,7 @@ def test_stochastic_warns_when_max_iter_is_reached():
     )
     rng = np.random.RandomState(0)
     with pytest.warns(ConvergenceWarning) as record:
-        fit_stochastic(net, data, settings, state, rng, reporter=_Recorder())
+        fit_stochastic(net, data, settings, state, rng, EpochRun(_Recorder()))
     assert [str(w.message) for w in record] == [
         "Stochastic Optimizer: Maximum iterations (2) reached and the optimization "
         "hasn't converged yet."
@@ -674,7 +674,7 @@ def test_stochastic_interrupted_after_diverging_names_the_epoch_and_rate():
     rng = np.random.RandomState(0)
     with pytest.warns(UserWarning, match=r"^Training interrupted by user\.$"):
         with pytest.raises(ValueError, match=r"after 2 epoch\(s\).*\(now 0\.375\)"):
-            fit_stochastic(net, data, settings, state, rng, reporter=reporter)
+            fit_stochastic(net, data, settings, state, rng, EpochRun(reporter))
 
 
 def test_stochastic_on_non_finite_data_raises_after_the_first_epoch():
@@ -693,5 +693,10 @@ def test_stochastic_on_non_finite_data_raises_after_the_first_epoch():
     with np.errstate(all="ignore"):
         with pytest.raises(ValueError, match=r"after 1 epoch\(s\).*\(now 0\.375\)"):
             fit_stochastic(
-                net, TrainingData(X, data.Y), settings, state, rng, reporter=_Recorder()
+                net,
+                TrainingData(X, data.Y),
+                settings,
+                state,
+                rng,
+                EpochRun(_Recorder()),
             )
