@@ -1,57 +1,101 @@
 """The estimator layer that the classifier and the regressor share.
 
-Parameters and their constraints, ``fit``/``partial_fit`` with the transactional
-rollback and warm start, the choice of solver, and chunked prediction of raw
-scores.  The subclasses say how targets become the network's ``Y`` (labels or
-values), which head (loss) the network has, and how a validation set is scored.
-Everything about training itself is in :mod:`sk_scratchnet._training`.
+Parameters and their constraints, ``fit``/``partial_fit`` with warm start and
+their one commit (a fit trains a :class:`~sk_scratchnet._fit_state.FitState`
+and writes the fitted attributes from it at its end), the choice of solver,
+pickling, and chunked prediction of raw scores.  The subclasses say how targets
+become the network's ``Y`` (labels or values), which head (loss) the network
+has, and how a validation set is scored.
+Input validation is in :mod:`sk_scratchnet._inputs`, the checks of the
+architecture in :class:`sk_scratchnet._network.Architecture`, the validation split
+and early stopping in :mod:`sk_scratchnet._early_stopping`, and everything about
+training itself in :mod:`sk_scratchnet._training`.
 """
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from dataclasses import dataclass
+from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
-from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sk_scratchnet._activations import ACTIVATIONS
-from sk_scratchnet._callbacks import CALLBACK_STATE, CallbackSupportMixin, FitReporter
-from sk_scratchnet._checks import all_finite, check_weights
-from sk_scratchnet._heads import head_of_output
+from sk_scratchnet._callbacks import CallbackSupportMixin, FitReporter
+from sk_scratchnet._checks import check_weights
+from sk_scratchnet._early_stopping import (
+    WATCH_LOSS,
+    WATCH_SCORE,
+    EarlyStopping,
+    ValidationMonitor,
+    hold_out,
+    split_validation,
+)
+from sk_scratchnet._fit_state import FitState, plain_objects, rebuilt_objects
+from sk_scratchnet._heads import get_head, head_of_output
+from sk_scratchnet._inputs import cast_like_model, same_place_as_model
 from sk_scratchnet._namespace import (
-    check_same_namespace,
-    float_dtypes,
     foreign_ops,
     from_host,
     host_state,
     is_moved,
     numpy_dtype,
     restore_state,
-    take_rows,
     to_host,
 )
-from sk_scratchnet._network import Network, ParamLayout, init_params, predict_rows
-from sk_scratchnet._params import param_names, validate_params
-from sk_scratchnet._random import seeded_random_state
+from sk_scratchnet._network import (
+    Architecture,
+    Network,
+    ParamLayout,
+    activation_names,
+    init_params,
+    predict_rows,
+)
+from sk_scratchnet._params import (
+    MLP_PARAMETER_CONSTRAINTS,
+    param_names,
+    validate_params,
+)
+from sk_scratchnet._random import give_back, take_seeded_random_state
 from sk_scratchnet._training import (
-    EarlyStopping,
+    EpochRun,
     SolverSettings,
     StochasticState,
     TrainingData,
-    ValidationMonitor,
     fit_lbfgs,
     fit_stochastic,
     make_optimizer,
     make_schedule,
-    split_validation,
 )
 from sk_scratchnet._warnings import warn_at_caller
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+# What validate_data writes on the estimator while it checks X.
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+class _FitCall(NamedTuple):
+    """How ``fit``/``partial_fit`` was called, besides the data."""
+
+    incremental: bool  # partial_fit
+    fitted: bool  # the estimator holds a fitted model
+    classes: object  # partial_fit's classes
+    val: tuple  # (X_val, y_val) given to fit
+    rng: object  # numpy.random.RandomState of the call
+
+
+@dataclass(frozen=True)
+class _StochasticCall:
+    """What one call of the mini-batch solver is given besides the network and rows."""
+
+    settings: SolverSettings
+    rng: object  # numpy.random.RandomState
+    dropout: list  # rate of each hidden layer
+    incremental: bool  # partial_fit: one epoch, no held-out split
+    y: np.ndarray  # the training labels or targets (callbacks, the split)
+    sample_weight: object  # as given (callbacks' metadata)
 
 
 def _is_stochastic(estimator):
@@ -70,42 +114,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
     :class:`~sk_scratchnet.ScratchMLPRegressor` for the parameters.
     """
 
-    _parameter_constraints: dict = {
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "activation": [StrOptions(set(ACTIVATIONS)), list, tuple],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Real, {np.inf}),
-        ],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
-        "init": [StrOptions({"glorot", "he"})],
-    }
+    _parameter_constraints: dict = dict(MLP_PARAMETER_CONSTRAINTS)
 
     # Values of ``early_stopping_metric`` that watch the validation loss.
     _LOSS_METRICS = ("log_loss", "loss")
@@ -190,15 +199,23 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         validate_params(self)
 
     # ------------------------------------------------------- subclass contract
-    def _validate_targets(self, X, y, *, incremental, first_pass, classes):
-        """Validate ``X, y``; return ``X``, the network's targets ``Y``, and ``y``."""
+    def _validate_targets(self, X, y, *, incremental, first_pass, call):
+        """Validate ``X, y``; return ``X``, targets ``Y``, ``y`` and the labels.
+
+        The labels are the classifier's label codec (``None`` otherwise);
+        ``call`` says how ``fit`` was called (``classes``, a fitted model).
+        """
         raise NotImplementedError
 
-    def _head(self):
+    def _head(self, labels):
         """Return the output head of a new network (its loss)."""
         raise NotImplementedError
 
-    def _validation_data(self, X_val, y_val):
+    def _fitted_target_attributes(self, state):
+        """Return the fitted attributes of the targets (the classifier's classes)."""
+        return {}
+
+    def _validation_data(self, X_val, y_val, state):
         """Validate a user validation set: ``(X_val, y_val, Y_val, None)``."""
         raise NotImplementedError
 
@@ -206,52 +223,69 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         """Labels to stratify the early-stopping split by, or ``None``."""
         return None
 
-    def _validation_metric(self, y_val, w_val):
+    def _validation_metric(self, y_val, w_val, state):
         """``metric(raw_scores)`` of the validation set, higher is better."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, X, y, sample_weight, *, incremental, classes=None, val=(None, None)):
-        # A fit that fails leaves a previously fitted model exactly as it was. A
-        # fit only rebinds attributes, with two exceptions: it appends to the
-        # curves (lists), and it steps the optimizer and early-stopping state,
-        # which it forks first (see _fit_stochastic). So the references and
-        # the lengths of the lists are all there is to keep.
-        snapshot = dict(self.__dict__)
-        lengths = {k: len(v) for k, v in snapshot.items() if isinstance(v, list)}
+        # The fit trains a FitState and writes the fitted attributes from it in
+        # one step at its end (_commit); one that raises never gets there. Only
+        # validate_data writes to the estimator before (n_features_in_ and
+        # feature_names_in_ as it checks X): a failed fit puts them back.
+        fitted = self.__dict__
+        inputs = {k: fitted[k] for k in _INPUT_ATTRIBUTES if k in fitted}
+        rng, kept = self._training_rng()
+        call = _FitCall(incremental, "coefs_" in fitted, classes, val, rng)
         try:
-            return self._fit_unguarded(X, y, sample_weight, incremental, classes, val)
+            state = self._train(X, y, sample_weight, call)
         except Exception:
-            keep = {k: self.__dict__[k] for k in CALLBACK_STATE if k in self.__dict__}
-            self.__dict__.clear()
-            self.__dict__.update(snapshot)
-            self.__dict__.update(keep)
-            for k, n in lengths.items():
-                del snapshot[k][n:]
+            for k in _INPUT_ATTRIBUTES:
+                if k in inputs:
+                    self.__dict__[k] = inputs[k]
+                else:
+                    self.__dict__.pop(k, None)
             raise
+        finally:
+            if kept is not None:
+                give_back(kept)
+        self._commit(state)
+        reporter, state.reporter = state.reporter, None  # no cycle left to collect
+        if reporter is not None:
+            reporter.finish()
+        return self
 
-    def _fit_unguarded(self, X, y, sample_weight, incremental, classes, val):
-        hidden = self._checked_hidden_layer_sizes()
-        activations = self._checked_activations(len(hidden))
-        dropout = self._checked_dropout(len(hidden))
-        first_pass = "coefs_" not in self.__dict__ or (
-            not self.warm_start and not incremental
+    def _train(self, X, y, sample_weight, call):
+        """Validate, build the :class:`FitState`, train it; return it."""
+        incremental, val, rng = call.incremental, call.val, call.rng
+        arch = Architecture.from_params(
+            self.hidden_layer_sizes, self.activation, self.dropout, ACTIVATIONS
         )
+        first_pass = not call.fitted or (not self.warm_start and not incremental)
         if not first_pass:
             # Continue in the network's own precision.
-            X = self._cast_like_model(X)
-        X, Y, y = self._validate_targets(
-            X, y, incremental=incremental, first_pass=first_pass, classes=classes
+            X = cast_like_model(self, X)
+        X, Y, y, labels = self._validate_targets(
+            X, y, incremental=incremental, first_pass=first_pass, call=call
         )
         if not first_pass:
-            X = self._same_place_as_model(X, "partial_fit" if incremental else "fit")
+            X = same_place_as_model(self, X, "partial_fit" if incremental else "fit")
         sample_weight = to_host(sample_weight)  # weights follow X via the host
-        weights = self._training_weights(sample_weight, X, y, incremental)
-        layout = ParamLayout([X.shape[1], *hidden, Y.shape[1]])
-        rng = self._training_rng()
+        weights, labels = self._training_weights(sample_weight, X, y, labels, call)
+        layout = ParamLayout(arch.layer_units(X.shape[1], Y.shape[1]))
+        head = self._head(labels) if first_pass else get_head(self._loss)
+        state = FitState(first_pass, layout, head, labels)
         if first_pass:
-            # A new flat vector in X's namespace and dtype: nothing to repack.
-            theta = self._initialize(layout, rng, X, activations)
+            # Drawn on the host, as MLPClassifier draws them, then moved to X's
+            # device: the same random_state gives the same network everywhere.
+            theta = init_params(
+                layout,
+                rng,
+                numpy_dtype(X.dtype),
+                activations=list(arch.init_activations),
+                init=self.init,
+            )
+            theta = from_host(theta, like=X)
         elif [tuple(c.shape) for c in self.coefs_] != layout.coef_shapes:
             raise ValueError(
                 "warm_start/partial_fit needs the same network: the fitted layers "
@@ -260,16 +294,15 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 "(hidden_layer_sizes or the number of classes or outputs changed)."
             )
         else:
+            # A new vector: the fitted one stays as it is until the commit.
             theta = layout.pack(self.coefs_, self.intercepts_, X.dtype)
-            self.coefs_, self.intercepts_ = layout.views(theta)
-        net = Network(
-            layout,
-            theta,
-            [ACTIVATIONS[name] for name in activations],
-            head_of_output(self.out_activation_),
+            state.n_iter, state.t = self.n_iter_, self.t_
+        state.net = Network(
+            layout, theta, [ACTIVATIONS[name] for name in arch.activations], head
         )
+        on_loss = self.early_stopping_metric in self._LOSS_METRICS
         settings = SolverSettings.from_estimator(
-            self, stop_on_loss=self.early_stopping_metric in self._LOSS_METRICS
+            self, watch=WATCH_LOSS if on_loss else WATCH_SCORE
         )
         data = TrainingData(X, Y, weights)
         # Divergence is detected explicitly (non-finite loss or weights), so the
@@ -281,94 +314,110 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                         "X_val/y_val are only used by the stochastic solvers "
                         "('sgd', 'adam'); solver='lbfgs' ignores them."
                     )
-                reporter = FitReporter(self, X, lambda: y, sample_weight, self.max_iter)
-                history = fit_lbfgs(net, data, settings, reporter)
-                self.n_iter_ = history.n_iter
-                self.loss_ = history.loss
+                state.reporter = self._reporter(
+                    state, X, y, sample_weight, self.max_iter
+                )
+                state.history = fit_lbfgs(state.net, data, settings, state.reporter)
             else:
-                self._fit_stochastic(
-                    net, data, y, sample_weight, settings, rng, dropout, incremental,
-                    self._validation_data(*val),
-                )  # fmt: skip
-        return self
+                stochastic = _StochasticCall(
+                    settings, rng, list(arch.dropout), incremental, y, sample_weight
+                )
+                self._train_stochastic(state, data, stochastic, val)
+        return state
 
-    def _fit_stochastic(
-        self, net, data, y, sample_weight, settings, rng, dropout, incremental, val
-    ):
-        if "loss_curve_" not in self.__dict__:  # warm start from an lbfgs fit
-            self._init_stochastic_state(net.theta)
-        if not incremental or "_optimizer" not in self.__dict__:
-            self._optimizer = make_optimizer(
-                settings, net.layout.size, net.theta.dtype, like=net.theta
+    def _train_stochastic(self, state, data, call, val):
+        settings, rng, incremental = call.settings, call.rng, call.incremental
+        y, sample_weight = call.y, call.sample_weight
+        theta = state.net.theta
+        # new curves on a first pass, or warm-starting an L-BFGS fit
+        # (an L-BFGS fit has no optimizer state, no curves)
+        stochastic_before = "_optimizer" in self.__dict__
+        state.new_curves = state.first_pass or not stochastic_before
+        if not incremental or not stochastic_before:
+            state.optimizer = make_optimizer(
+                settings, state.layout.size, theta.dtype, like=theta
             )
-            self._schedule = make_schedule(settings)
+            state.schedule = make_schedule(settings)
         else:
-            # Forks, so that a failed call leaves the state of the previous ones
-            # as it was (the rollback restores the old references).
-            self._optimizer = self._optimizer.fork()
-        self._stopper = self._stopper.fork()
+            # A fork: the fitted model keeps the state of the previous calls.
+            state.optimizer = self._optimizer.fork()
+            state.schedule = self._schedule
+        if state.new_curves:
+            state.stopper = EarlyStopping(self.early_stopping, theta)
+        else:
+            state.stopper = self._stopper.fork()
+        val = self._validation_data(*val, state)
         # One epoch over a chunk has no room for a held-out split: partial_fit
         # trains on all it is given (scikit-learn raises instead).
         if self.early_stopping and val is None and not incremental:
-            X, Y, weights = data.X, data.Y, data.weights
             # The split is drawn on the host (it hashes the rows' content).
             train, held_out = split_validation(
-                to_host(X), weights, self._validation_groups(y),
+                to_host(data.X), data.weights, self._validation_groups(y),
                 self.validation_fraction, rng, self._MIN_VALIDATION_ROWS,
             )  # fmt: skip
-            val = (
-                take_rows(X, held_out),
-                y[held_out],
-                Y[held_out].astype(numpy_dtype(X.dtype)),
-                None if weights is None else weights[held_out],
+            data, y, sample_weight, val = hold_out(
+                data, y, sample_weight, train, held_out
             )
-            data = TrainingData(
-                take_rows(X, train),
-                Y[train],
-                None if weights is None else weights[train],
-            )
-            y = y[train]
-            if sample_weight is not None:
-                sw = np.asarray(sample_weight)
-                sample_weight = sw[train] if sw.ndim else sw
         monitor = None
         if val is not None:
             X_val, y_val, Y_val, w_val = val
+            coefs, intercepts = state.views()  # the weights being trained
+            acts = state.net.activations
+            n_outputs = state.layout.layer_units[-1]
+
+            def raw_scores(X):
+                return predict_rows(
+                    X, coefs, intercepts, acts, lambda score: score, n_outputs
+                )
+
             monitor = ValidationMonitor(
-                X_val, Y_val, w_val, self._decision_scores,
-                self._validation_metric(y_val, w_val),
+                X_val, Y_val, w_val, raw_scores,
+                self._validation_metric(y_val, w_val, state),
             )  # fmt: skip
-            if self.validation_loss_curve_ is None:
-                self.validation_loss_curve_ = []
-                if self.validation_scores_ is None:
-                    self.validation_scores_ = []
-        reporter = FitReporter(
-            self, data.X, lambda: y, sample_weight, 1 if incremental else self.max_iter
+            state.monitored = True
+        state.reporter = self._reporter(
+            state, data.X, y, sample_weight, 1 if incremental else self.max_iter
         )
-        history = fit_stochastic(
-            net,
+        run = EpochRun(state.reporter, call.dropout, monitor, incremental, state.t)
+        state.history = fit_stochastic(
+            state.net,
             data,
             settings,
-            StochasticState(self._optimizer, self._schedule, self._stopper),
+            StochasticState(state.optimizer, state.schedule, state.stopper),
             rng,
-            dropout=dropout,
-            monitor=monitor,
-            reporter=reporter,
-            incremental=incremental,
-            samples_seen=self.t_,
+            run,
         )
-        self.n_iter_ = history.n_iter
-        if history.loss is not None:
-            self.loss_ = history.loss
-        self.t_ += history.n_samples_seen
-        self.loss_curve_.extend(history.losses)
-        if monitor is not None:
-            self.validation_scores_.extend(history.validation_scores)
-            self.validation_loss_curve_.extend(history.validation_losses)
-        stopper = self._stopper
-        self.best_loss_ = stopper.best_loss
-        self.best_validation_score_ = stopper.best_score
-        self.best_validation_loss_ = stopper.best_validation_loss
+
+    def _reporter(self, state, X, y, sample_weight, max_subtasks):
+        """Return the callback reporter of a fit; it snapshots ``state``."""
+
+        def snapshot(n_iter):
+            attributes = self._fitted_attributes(state, snapshot=True)
+            return {**attributes, "n_iter_": n_iter}
+
+        return FitReporter(self, X, lambda: y, sample_weight, max_subtasks, snapshot)
+
+    # ------------------------------------------------------------- committing
+    def _fitted_attributes(self, state, *, snapshot=False):
+        """Return the fitted attributes after ``state``'s training, as a dict."""
+        return state.fitted_attributes(
+            self.__dict__,
+            self._fitted_target_attributes(state),
+            stochastic=self.solver != "lbfgs",
+            early_stopping=self.early_stopping,
+            snapshot=snapshot,
+        )
+
+    def _commit(self, state):
+        """Write every fitted attribute from ``state``: the fit's one write."""
+        attributes = self._fitted_attributes(state)
+        self.__dict__.update(attributes)
+        if self.solver != "lbfgs":
+            history = state.history
+            self.loss_curve_.extend(history.losses)
+            if state.monitored:
+                self.validation_scores_.extend(history.validation_scores)
+                self.validation_loss_curve_.extend(history.validation_losses)
 
     def _training_rng(self):
         """``check_random_state(self.random_state)``, reusing a generator for seeds.
@@ -376,242 +425,35 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         Every ``partial_fit`` call starts from the seed again: reseeding a kept
         generator gives the same stream, and the first one is built without
         the entropy that ``RandomState()`` would draw only to be overwritten
-        (see :func:`seeded_random_state`).  The generator is not pickled.
+        (see :func:`~sk_scratchnet._random.take_seeded_random_state`).  The
+        generator is kept by the module, not on the estimator: ``fit`` gives it
+        back when it ends.
         """
         seed = self.random_state
         if not isinstance(seed, Integral) or isinstance(seed, bool | np.bool_):
-            return check_random_state(seed)
-        rng = self.__dict__.get("_seeded_rng")
-        if rng is None:
-            rng = self._seeded_rng = seeded_random_state(seed)
-        else:
-            rng.seed(seed)
-        return rng
+            return check_random_state(seed), None
+        rng = take_seeded_random_state(seed)
+        return rng, rng
 
-    def _training_weights(self, sample_weight, X, y, incremental):
-        """Return the validated row weights (``None`` when all rows count the same)."""
+    def _training_weights(self, sample_weight, X, y, labels, call):
+        """Return the validated row weights (``None``: rows count the same), labels."""
         if sample_weight is None:
-            return None
+            return None, labels
         weights = check_weights(sample_weight, X.shape[0], numpy_dtype(X.dtype))
         if not weights.any():
             raise ValueError(
                 "Sample weights must contain at least one non-zero number."
             )
-        return weights
-
-    def _cast_like_model(self, X):
-        dtype = self.coefs_[0].dtype
-        if foreign_ops(X) is not None or foreign_ops(self.coefs_[0]) is not None:
-            # Cast by _same_place_as_model, once X is known to be where the
-            # model is (a dtype of one library means nothing to another).
-            return X
-        if hasattr(X, "dtype") and X.dtype in (np.float32, np.float64):
-            if X.dtype != dtype:
-                return X.astype(dtype)
-        return X
-
-    def _same_place_as_model(self, X, method):
-        """Return ``X`` after checking it is where the fitted weights are."""
-        check_same_namespace(X, self.coefs_[0], self, method)
-        dtype = self.coefs_[0].dtype
-        ops = foreign_ops(X)
-        if ops is not None and X.dtype != dtype:
-            X = ops.astype(X, dtype)
-        return X
-
-    # ------------------------------------------------------------ initialising
-    def _initialize(self, layout, rng, X, activations):
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.n_outputs_ = layout.layer_units[-1]
-        self.n_layers_ = len(layout.layer_units)
-        self.out_activation_ = self._head().out_activation
-        if not activations and isinstance(self.activation, str):
-            # No hidden layer: scikit-learn still picks Glorot's factor from it.
-            activations = [self.activation]
-        # Drawn on the host, as MLPClassifier draws them, then moved to X's
-        # device: the same random_state gives the same network everywhere.
-        theta = init_params(
-            layout, rng, numpy_dtype(X.dtype), activations=activations, init=self.init
-        )
-        theta = from_host(theta, like=X)
-        self.coefs_, self.intercepts_ = layout.views(theta)
-        self.validation_loss_curve_ = None
-        self.best_validation_loss_ = None
-        if self.solver in _STOCHASTIC_SOLVERS:
-            self._init_stochastic_state(theta)
-        return theta
-
-    def _init_stochastic_state(self, theta):
-        self.loss_curve_ = []
-        self._stopper = EarlyStopping(self.early_stopping, theta)
-        self.best_loss_ = self._stopper.best_loss
-        self.best_validation_score_ = self._stopper.best_score
-        self.validation_scores_ = [] if self.early_stopping else None
-
-    # ------------------------------------------------------ parameter checks
-    def _checked_hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        if not hasattr(sizes, "__iter__"):
-            sizes = [sizes]
-        sizes = list(sizes)
-        if any(
-            isinstance(s, bool | np.bool_) or not isinstance(s, Integral | np.integer)
-            for s in sizes
-        ):
-            raise ValueError(
-                f"hidden_layer_sizes must contain positive integers, got {sizes}."
-            )
-        if any(s <= 0 for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
-        return [int(s) for s in sizes]
-
-    def _activation_names(self, n_hidden):
-        """``activation`` as one name per hidden layer."""
-        act = self.activation
-        return [act] * n_hidden if isinstance(act, str) else list(act)
-
-    def _checked_activations(self, n_hidden):
-        names = self._activation_names(n_hidden)
-        if len(names) != n_hidden:
-            raise ValueError(
-                f"activation has {len(names)} entries but there are {n_hidden} "
-                "hidden layers; give one name, or one per hidden layer."
-            )
-        for name in names:
-            if name not in ACTIVATIONS:
-                raise ValueError(
-                    f"Unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}."
-                )
-        return names
-
-    def _checked_dropout(self, n_hidden):
-        rate = self.dropout
-        if type(rate) in (float, int) and 0 <= rate < 1:
-            return [float(rate)] * n_hidden  # the common case, without arrays
-        rates = np.asarray(self.dropout, dtype=float)
-        if rates.ndim == 0:
-            rates = np.full(n_hidden, float(rates))
-        if rates.shape != (n_hidden,) or not np.all((rates >= 0) & (rates < 1)):
-            raise ValueError(
-                "dropout must be a float in [0, 1) or one such value per hidden "
-                f"layer ({n_hidden}), got {self.dropout!r}."
-            )
-        return [float(r) for r in rates]
+        return weights, labels
 
     # --------------------------------------------------------------- predicting
     def _predict_rows(self, X, transform, n_columns):
         """``transform(score)`` of validated ``X``, a chunk of rows at a time."""
-        names = self._activation_names(len(self.coefs_) - 1)
+        names = activation_names(self.activation, len(self.coefs_) - 1)
         acts = [ACTIVATIONS[name] for name in names]
         return predict_rows(
             X, self.coefs_, self.intercepts_, acts, transform, n_columns
         )
-
-    def _decision_scores(self, X):
-        """Raw output scores (Eq. 2) of validated ``X``."""
-        return self._predict_rows(X, lambda score: score, self.n_outputs_)
-
-    def _validated_input(self, X, method="predict"):
-        if "coefs_" not in self.__dict__:
-            check_is_fitted(self)  # raises NotFittedError
-        if (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and X.dtype in (np.float64, np.float32)
-            and X.shape[0] > 0
-            and X.shape[1] == self.n_features_in_
-            and "feature_names_in_" not in self.__dict__
-            and all_finite(X)
-        ):
-            # What validate_data would return unchanged, without its overhead
-            # (it dominates the latency of small predicts).
-            if type(self.coefs_[0]) is not np.ndarray:
-                self._same_place_as_model(X, method)
-            return X
-        # Finite values near the float maximum can make the finiteness check's
-        # sum overflow; it then checks element-wise, so the warning is noise.
-        with np.errstate(over="ignore", invalid="ignore"):
-            X = validate_data(
-                self,
-                X,
-                accept_sparse=["csr", "csc"],
-                dtype=self._input_dtypes(X),
-                reset=False,
-            )
-        # NumPy or not, X must be where the model is (under dispatch a NumPy
-        # model rejects torch input, as scikit-learn's estimators do).
-        return self._same_place_as_model(X, method)
-
-    @staticmethod
-    def _dispatching(X):
-        """Whether ``X`` stays in its own namespace (array API dispatch is on)."""
-        return foreign_ops(X) is not None and get_config()["array_api_dispatch"]
-
-    def _input_dtypes(self, X):
-        """Return the float dtypes ``validate_data`` keeps (X's namespace, device)."""
-        if self._dispatching(X):
-            return float_dtypes(X)
-        return (np.float64, np.float32)
-
-    def _validated_X_y(self, X, y, *, reset, y_numeric=False):
-        """``validate_data(self, X, y, ...)`` for training, fast for plain arrays.
-
-        Plain arrays that ``validate_data`` would return unchanged (float
-        ``ndarray`` X of the fitted width with finite values, a matching
-        ``ndarray`` y of a plain dtype, no feature names) are returned as they
-        are, without its overhead, which dominates small fits; anything else,
-        including every input it rejects, goes through it and its messages.
-        """
-        if (
-            type(X) is np.ndarray
-            and type(y) is np.ndarray
-            and X.ndim == 2
-            and X.dtype in (np.float64, np.float32)
-            and X.shape[0] > 0
-            and X.shape[1] > 0
-            and (reset or X.shape[1] == self.n_features_in_)
-            and y.shape[:1] == X.shape[:1]
-            and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 0))
-            and y.dtype.kind in "biufU"
-            and "feature_names_in_" not in self.__dict__
-            and all_finite(X)
-            and (y.dtype.kind != "f" or np.isfinite(y).all())
-        ):
-            if reset:
-                self.n_features_in_ = X.shape[1]
-            return X, y
-        # Targets are checked and encoded on the host, whatever X's namespace
-        # (scikit-learn's rule: y follows X; here the encoded Y then does).
-        y = to_host(y)
-        # Finite values near the float maximum can make the finiteness check's
-        # sum overflow; it then checks element-wise, so the warning is noise.
-        with np.errstate(over="ignore", invalid="ignore"):
-            return validate_data(
-                self,
-                X,
-                y,
-                accept_sparse=["csr", "csc"],
-                multi_output=True,
-                y_numeric=y_numeric,
-                dtype=self._input_dtypes(X),
-                reset=reset,
-            )
-
-    def _validated_X_val(self, X_val):
-        """``X_val`` validated like training data, where the model is."""
-        X_val = validate_data(
-            self,
-            X_val,
-            accept_sparse=["csr", "csc"],
-            dtype=self._input_dtypes(X_val),
-            reset=False,
-        )
-        model = self.coefs_[0]
-        if foreign_ops(model) is not None or foreign_ops(X_val) is not None:
-            # X_val follows X, as y does (scikit-learn's mixed-input rule).
-            X_val = from_host(to_host(X_val), like=model, dtype=model.dtype)
-        return X_val
 
     def __sklearn_tags__(self):
         """Declare sparse input and array API support."""
@@ -630,8 +472,9 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         and device are available, and keeps NumPy arrays otherwise.
         """
         state = super().__getstate__()
-        if "_seeded_rng" in state:  # rebuilt from random_state by the next fit
+        if "_seeded_rng" in state:  # kept by models of earlier releases
             state = {k: v for k, v in state.items() if k != "_seeded_rng"}
+        state = plain_objects(state)
         coefs = state.get("coefs_")
         if coefs and foreign_ops(coefs[0]) is not None:
             state = host_state(state)
@@ -639,7 +482,12 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     def __setstate__(self, state):
         """Restore the state, moving the arrays back to their namespace."""
+        if "out_activation_" in state and "_loss" not in state:
+            # Saved before the loss name was stored: the one place that reads
+            # the head back from the output activation's name.
+            state = {**state, "_loss": head_of_output(state["out_activation_"]).loss}
         coefs = state.get("coefs_")
         if coefs and is_moved(coefs[0]):
             state = restore_state(state)
+        state = rebuilt_objects(state)
         super().__setstate__(state)

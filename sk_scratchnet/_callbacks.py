@@ -9,8 +9,6 @@ On an older scikit-learn the hooks are no-ops and ``set_callbacks`` is absent.
 
 from __future__ import annotations
 
-from sk_scratchnet._namespace import ops_for
-
 try:  # scikit-learn >= 1.9 (experimental API)
     from sklearn.callback import CallbackSupportMixin, with_callbacks
 except ImportError:  # pragma: no cover - exercised only on scikit-learn < 1.9
@@ -37,19 +35,15 @@ class _NullContext:
         return False
 
 
-# Attributes the callback machinery keeps on the estimator during ``fit``; a
-# failed fit restores the estimator's state but must leave these for teardown.
-CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
-
-
 class FitReporter:
     """Report a fit and its epochs to the estimator's callbacks.
 
     Parameters
     ----------
     estimator : BaseScratchMLP
-        The estimator being fitted; its ``coefs_``/``intercepts_`` are the live
-        weights (views into the network's ``theta``).
+        The estimator being fitted.  Its attributes are those of the previous
+        fit until this one succeeds: the callbacks see the network being trained
+        through ``snapshot``.
     X : array-like
         The training data the epochs see.
     labels : callable
@@ -59,10 +53,16 @@ class FitReporter:
         Passed to the callbacks as metadata (e.g. to ``ScoringMonitor``'s scorer).
     max_subtasks : int or None
         Upper bound on the number of epochs reported.
+    snapshot : callable
+        ``snapshot(n_iter)`` returns the fitted attributes the estimator would
+        have after ``n_iter`` epochs (copies), from which the callbacks rebuild
+        a model (``reconstruction_attributes``).
     """
 
-    def __init__(self, estimator, X, labels, sample_weight, max_subtasks):
+    def __init__(self, estimator, X, labels, sample_weight, max_subtasks, snapshot):
         self.estimator = estimator
+        self.snapshot = snapshot
+        self.end_pending = False
         self.active = bool(getattr(estimator, "_skl_callbacks", None))
         self.context = estimator._init_callback_context(max_subtasks=max_subtasks)
         if not self.active:
@@ -80,12 +80,7 @@ class FitReporter:
         self.n_iter = 0
 
     def _snapshot(self):
-        est = self.estimator
-        return {
-            "coefs_": [ops_for(c).copy(c) for c in est.coefs_],
-            "intercepts_": [ops_for(b).copy(b) for b in est.intercepts_],
-            "n_iter_": self.n_iter,
-        }
+        return self.snapshot(self.n_iter)
 
     def epoch_begin(self, n_iter: int):
         """Open the subtask of the next epoch, after ``n_iter`` epochs done."""
@@ -108,8 +103,16 @@ class FitReporter:
         return bool(stop)
 
     def fit_end(self):
-        """Close the root task; the estimator is fitted as it stands."""
-        if self.active:
+        """Mark the training as ended; :meth:`finish` closes the root task.
+
+        The estimator commits its fitted attributes in between, so that the
+        callbacks find it fitted "as it stands".
+        """
+        self.end_pending = True
+
+    def finish(self):
+        """Close the root task if the loop ended it; the estimator is fitted."""
+        if self.active and self.end_pending:
             self.context.call_on_fit_task_end(
                 **self.kwargs, reconstruction_attributes={}
             )

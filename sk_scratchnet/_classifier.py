@@ -1,8 +1,9 @@
 r"""ScratchMLPClassifier: labels, class weights and probabilities.
 
-The shared estimator machinery (parameters, fitting, rollback, raw prediction) is
-in :mod:`sk_scratchnet._base`; this module turns class labels into the network's
-targets and raw scores into probabilities and labels.
+The shared estimator machinery (parameters, fitting and its one commit, raw
+prediction) is in :mod:`sk_scratchnet._base`, the label codec in
+:mod:`sk_scratchnet._labels`; this module adds class weights and turns raw
+scores into probabilities and labels.
 """
 
 from __future__ import annotations
@@ -10,79 +11,17 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import column_or_1d
 
 from sk_scratchnet._base import BaseScratchMLP, _is_stochastic
 from sk_scratchnet._callbacks import with_callbacks
-from sk_scratchnet._checks import check_weights, checked_target_type
-from sk_scratchnet._heads import get_head, head_of_output
-from sk_scratchnet._namespace import (
-    foreign_ops,
-    from_host,
-    numpy_dtype,
-    ops_for,
-    to_host,
-)
-
-
-def _plain_labels(y):
-    """``(labels, inverse)`` of 1-D class labels of one plain dtype, else ``None``.
-
-    Covers the common case (integers, bools, strings, integral floats), where
-    ``type_of_target`` can only say ``'binary'`` or ``'multiclass'``; anything
-    else (objects, non-integral floats, 2-D indicators) returns ``None`` and
-    goes through scikit-learn's checks and their error messages.
-    """
-    if y.ndim != 1 or y.dtype.kind not in "biuUf":
-        return None
-    labels, inverse = np.unique(y, return_inverse=True)
-    if labels.dtype.kind == "f" and not np.array_equal(labels, labels.astype(int)):
-        return None  # continuous: let scikit-learn raise its error
-    if labels.dtype.kind == "U":
-        # as unique_labels returns them: the narrowest string dtype
-        labels = np.asarray(labels.tolist())
-    return labels, inverse
-
-
-def _fitted_binarizer(labels):
-    """Return the ``LabelBinarizer`` that ``fit`` on ``labels`` would give.
-
-    ``labels`` are the sorted distinct 1-D labels of a ``'binary'`` or
-    ``'multiclass'`` target; setting the fitted attributes directly saves the
-    target checks that were already done.
-    """
-    binarizer = LabelBinarizer()
-    binarizer.y_type_ = "multiclass" if len(labels) > 2 else "binary"
-    binarizer.sparse_input_ = False
-    binarizer.classes_ = labels
-    return binarizer
-
-
-def _codes_in(classes, labels):
-    """Index of each of ``labels`` in sorted ``classes``, or ``None`` if one is not."""
-    try:
-        codes = np.searchsorted(classes, labels)
-    except TypeError:  # labels of another kind than the classes
-        return None
-    if (codes >= len(classes)).any():
-        return None
-    if not np.array_equal(classes[codes], labels):
-        return None
-    return codes
-
-
-def _one_hot(codes, n_classes):
-    """Bool targets of class codes: one column per class, one for two classes."""
-    if n_classes == 2:
-        return (codes == 1)[:, None]
-    Y = np.zeros((codes.shape[0], n_classes), dtype=bool)
-    Y[np.arange(codes.shape[0]), codes] = True
-    return Y
+from sk_scratchnet._checks import check_weights
+from sk_scratchnet._inputs import validated_input, validated_X_val, validated_X_y
+from sk_scratchnet._labels import LabelCodec, target_codec
+from sk_scratchnet._namespace import numpy_dtype, to_host
 
 
 class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
@@ -410,104 +349,53 @@ default=None
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     # ------------------------------------------------------------------ targets
-    def _validate_targets(self, X, y, *, incremental, first_pass, classes):
-        X, y = self._validated_X_y(X, y, reset=first_pass)
+    def _validate_targets(self, X, y, *, incremental, first_pass, call):
+        X, y = validated_X_y(self, X, y, reset=first_pass)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        labels = _plain_labels(y)
-        if labels is None:
-            return X, self._encoded_targets(y, incremental, first_pass, classes), y
-        # 1-D labels of one plain dtype: one np.unique gives their type, the
-        # classes and every row's code (scikit-learn's checks would find them
-        # again in each of type_of_target, unique_labels and LabelBinarizer).
-        seen, inverse = labels
-        if first_pass and not incremental:
-            self._label_binarizer = _fitted_binarizer(seen)
-            self._set_classes()
-        elif incremental and not hasattr(self, "classes_"):
-            self._start_partial_fit(y, "binary", classes)
-        else:
-            self._check_known_classes(y, set(seen.tolist()), incremental, classes)
-        codes = _codes_in(self.classes_, seen)
-        if codes is None:  # labels outside classes_: scikit-learn's encoding
-            return X, self._label_binarizer.transform(y).astype(bool), y
-        return X, _one_hot(codes[inverse], len(self.classes_)), y
+        codec, Y = target_codec(
+            y,
+            fitted=self._labels if call.fitted else None,
+            incremental=incremental,
+            first_pass=first_pass,
+            classes=call.classes,
+            warm_start=self.warm_start,
+        )
+        return X, Y, y, codec
 
-    def _encoded_targets(self, y, incremental, first_pass, classes):
-        """Targets ``Y`` (bool) of any ``y``, through scikit-learn's checks."""
-        y_type = checked_target_type(y)
-        if y_type == "multiclass-multioutput":
-            raise ValueError(
-                "Multiclass-multioutput targets are not supported; y must be 1-D "
-                "class labels or a 2-D 0/1 multilabel indicator matrix."
-            )
-        if incremental and not hasattr(self, "classes_"):
-            self._start_partial_fit(y, y_type, classes)
-        elif first_pass and not incremental:
-            self._label_binarizer = LabelBinarizer().fit(y)
-            self._set_classes()
-        else:
-            seen = set(unique_labels(y))
-            self._check_known_classes(y, seen, incremental, classes)
-        # Kept as bool (1 byte per entry, like MLPClassifier); batches are cast to
-        # the network's dtype as they are used.
-        return self._label_binarizer.transform(y).astype(bool)
+    @property
+    def _labels(self):
+        """The :class:`~sk_scratchnet._labels.LabelCodec` of the fitted classes.
 
-    def _start_partial_fit(self, y, y_type, classes):
-        """Set the classes on the first call of ``partial_fit``."""
-        if y_type.startswith("multilabel"):
-            self._label_binarizer = LabelBinarizer().fit(y)
-        elif classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        else:
-            classes = np.asarray(classes)
-            if classes.ndim != 1:
-                raise ValueError(
-                    "classes must be a 1-D array of class labels, got shape "
-                    f"{classes.shape}."
-                )
-            self._label_binarizer = LabelBinarizer().fit(classes)
-        self._set_classes()
+        Built on demand from its two pickled parts, the binarizer and the
+        ``'balanced'`` class totals, so that a saved model holds no type of
+        ours beyond the estimator (and the pickles of earlier releases load).
+        """
+        return LabelCodec(self._label_binarizer, self.__dict__.get("_class_totals"))
 
-    def _check_known_classes(self, y, seen, incremental, classes):
-        """Raise if ``y`` (with label set ``seen``) does not fit ``classes_``."""
-        if incremental and classes is not None:
-            given = np.unique(np.asarray(classes))
-            if not np.array_equal(given, np.unique(self.classes_)):
-                raise ValueError(
-                    f"`classes={given.tolist()!r}` is not the same as on the "
-                    f"first call to partial_fit ({self.classes_.tolist()!r})."
-                )
-        known = set(self.classes_.tolist())
-        if self.warm_start and not incremental:
-            if seen != known:
-                raise ValueError(
-                    "warm_start can only be used where `y` has the same classes "
-                    f"as in the previous call to fit. Previously got "
-                    f"{self.classes_}, `y` has {unique_labels(y)}"
-                )
-        elif not seen <= known:
-            raise ValueError(
-                "`y` has classes not in `self.classes_`. `self.classes_` has "
-                f"{self.classes_}. 'y' has {unique_labels(y)}."
-            )
+    def _fitted_target_attributes(self, state):
+        codec = state.labels
+        attributes = {"_label_binarizer": codec.binarizer, "classes_": codec.classes_}
+        if codec.class_totals is not None:
+            attributes["_class_totals"] = codec.class_totals
+        return attributes
 
-    def _set_classes(self):
-        self.classes_ = self._label_binarizer.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y has only one class ({self.classes_.tolist()!r}); a classifier "
-                "needs samples of at least 2 classes."
-            )
-
-    def _training_weights(self, sample_weight, X, y, incremental):
+    def _training_weights(self, sample_weight, X, y, labels, call):
+        incremental = call.incremental
         n = X.shape[0]
         weights = None
         dtype = numpy_dtype(X.dtype)
         if sample_weight is not None:
             weights = check_weights(sample_weight, n, dtype)
         if self.class_weight is not None:
-            cw = self._class_weights(y, weights, incremental).astype(dtype)
+            cw, labels = labels.class_weights(
+                self.class_weight,
+                y,
+                weights,
+                incremental=incremental,
+                resume=call.fitted,
+            )
+            cw = cw.astype(dtype)
             weights = cw if weights is None else weights * cw
         if weights is not None and not weights.any():
             raise ValueError(
@@ -522,52 +410,14 @@ default=None
                     f"{weighted_classes.tolist()!r}; a classifier needs positive "
                     "weight on samples of at least 2 classes."
                 )
-        return weights
+        return weights, labels
 
-    def _class_weights(self, y, sample_weight, incremental):
-        """Per-row factors from ``class_weight``.
-
-        ``'balanced'`` is ``total / (n_classes * class_total)`` where the totals are
-        sums of sample weights, so that weighting a row equals repeating it; in
-        ``partial_fit`` the totals accumulate over all the calls so far.
-        """
-        if y.ndim != 1:  # multilabel: scikit-learn's per-output rule
-            if incremental and self.class_weight == "balanced":
-                raise ValueError(
-                    "class_weight='balanced' is not supported by partial_fit for "
-                    "multilabel targets; pass sample_weight instead."
-                )
-            return compute_sample_weight(self.class_weight, y)
-        codes = np.searchsorted(self.classes_, y)
-        n_classes = len(self.classes_)
-        if self.class_weight == "balanced":
-            totals = np.bincount(codes, weights=sample_weight, minlength=n_classes)
-            if incremental:
-                if not hasattr(self, "_class_totals") or not hasattr(self, "coefs_"):
-                    self._class_totals = np.zeros(n_classes)
-                self._class_totals = self._class_totals + totals
-                totals = self._class_totals
-            seen = totals > 0
-            per_class = np.zeros(n_classes)
-            per_class[seen] = totals.sum() / (seen.sum() * totals[seen])
-            return per_class[codes]
-        unknown = [c for c in self.class_weight if c not in set(self.classes_.tolist())]
-        if unknown:
-            raise ValueError(
-                f"class_weight has labels {unknown} that are not classes of y "
-                f"({self.classes_.tolist()})."
-            )
-        per_class = np.array(
-            [float(self.class_weight.get(c, 1.0)) for c in self.classes_]
-        )
-        return per_class[codes]
-
-    def _validation_data(self, X_val, y_val):
+    def _validation_data(self, X_val, y_val, state):
         if X_val is None and y_val is None:
             return None
         if X_val is None or y_val is None:
             raise ValueError("X_val and y_val must be given together.")
-        X_val = self._validated_X_val(X_val)
+        X_val = validated_X_val(self, X_val, state.net.theta)
         y_val = np.asarray(to_host(y_val))
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val)
@@ -575,23 +425,25 @@ default=None
             raise ValueError(
                 f"X_val has {X_val.shape[0]} rows but y_val has {y_val.shape[0]}."
             )
-        unknown = np.setdiff1d(unique_labels(y_val), self.classes_)
+        labels = state.labels
+        unknown = np.setdiff1d(unique_labels(y_val), labels.classes_)
         if y_val.ndim == 1 and len(unknown):
             raise ValueError(f"y_val has classes not seen in y: {unknown}.")
-        Y_val = self._label_binarizer.transform(y_val)
-        return X_val, y_val, Y_val.astype(numpy_dtype(self.coefs_[0].dtype)), None
+        Y_val = labels.binarizer.transform(y_val)
+        return X_val, y_val, Y_val.astype(numpy_dtype(state.net.theta.dtype)), None
 
-    def _head(self):
-        multiclass = self._label_binarizer.y_type_ == "multiclass"
-        return get_head("log_loss" if multiclass else "binary_log_loss")
+    def _head(self, labels):
+        return labels.head()
 
     def _validation_groups(self, y):
         # stratified by class; multilabel rows are not stratified
         return y if y.ndim == 1 else None
 
-    def _validation_metric(self, y_val, w_val):
+    def _validation_metric(self, y_val, w_val, state):
+        codec = state.labels
+
         def accuracy(score):
-            labels = self._labels_from_proba(self._proba_from_scores(score))
+            labels = codec.labels_from_proba(codec.proba_from_scores(score))
             return accuracy_score(y_val, to_host(labels), sample_weight=w_val)
 
         return accuracy
@@ -599,30 +451,6 @@ default=None
     # --------------------------------------------------------------- predicting
     def _n_proba_columns(self):
         return 2 if self.n_outputs_ == 1 else self.n_outputs_
-
-    def _proba_from_scores(self, score, log=False):
-        if self.out_activation_ == "logistic" and self.n_outputs_ == 1:
-            # sigma(-z) rather than 1 - sigma(z): no cancellation to exact zeros,
-            # so that log(predict_proba) matches predict_log_proba.
-            score = ops_for(score).hstack([-score, score])
-        head = head_of_output(self.out_activation_)
-        return head.log_link(score) if log else head.link(score)
-
-    def _labels_from_proba(self, proba):
-        ops = foreign_ops(proba)
-        if ops is None:
-            if self.out_activation_ == "logistic" and self.n_outputs_ > 1:
-                return self._label_binarizer.inverse_transform(proba)
-            return self.classes_[np.argmax(proba, axis=1)]
-        # Labels live on the host (they may be strings); numeric labels come
-        # back in the namespace and on the device of the probabilities.
-        if self.out_activation_ == "logistic" and self.n_outputs_ > 1:
-            labels = self._label_binarizer.inverse_transform(to_host(proba))
-            return from_host(labels, like=proba)
-        index = ops.argmax(proba, axis=1)
-        if self.classes_.dtype.kind not in "biuf":  # strings stay on the host
-            return self.classes_[to_host(index)]
-        return ops.take(from_host(self.classes_, like=proba), index)
 
     def predict(self, X):
         """Predict class labels (or the 0/1 indicator matrix for multilabel).
@@ -637,8 +465,9 @@ default=None
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted classes.
         """
-        X = self._validated_input(X, "predict")
-        return self._labels_from_proba(self._proba(X))
+        X = validated_input(self, X, "predict")
+        codec = self._labels
+        return codec.labels_from_proba(self._proba(X, codec))
 
     def predict_proba(self, X):
         """Probability estimates, columns ordered as ``classes_``.
@@ -655,11 +484,12 @@ default=None
             probability per label (multilabel); clipped to ``[tiny, 1 - eps/2]``
             so that ``log(proba)`` equals :meth:`predict_log_proba`.
         """
-        return self._proba(self._validated_input(X, "predict_proba"))
+        X = validated_input(self, X, "predict_proba")
+        return self._proba(X, self._labels)
 
-    def _proba(self, X):
+    def _proba(self, X, codec):
         """Probabilities of validated ``X``."""
-        return self._predict_rows(X, self._proba_from_scores, self._n_proba_columns())
+        return self._predict_rows(X, codec.proba_from_scores, self._n_proba_columns())
 
     def predict_log_proba(self, X):
         """Log of the probability estimates, finite for every input.
@@ -677,9 +507,10 @@ default=None
         log_proba : ndarray of shape (n_samples, n_classes)
             The log-probabilities, columns ordered as ``classes_``.
         """
-        X = self._validated_input(X, "predict_log_proba")
+        X = validated_input(self, X, "predict_log_proba")
+        codec = self._labels
         return self._predict_rows(
-            X, lambda score: self._proba_from_scores(score, log=True),
+            X, lambda score: codec.proba_from_scores(score, log=True),
             self._n_proba_columns(),
         )  # fmt: skip
 

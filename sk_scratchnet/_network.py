@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -51,6 +52,85 @@ _PREDICT_CHUNK_ELEMENTS = 1 << 17
 # Up to this many rows, predict keeps the score row-major: its layout cannot pay
 # for the extra calls.
 _PREDICT_FEW_ROWS = 16
+
+
+def activation_names(activation, n_hidden: int) -> list:
+    """``activation`` (one name, or one per hidden layer) as a list of names."""
+    return [activation] * n_hidden if isinstance(activation, str) else list(activation)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """The hidden layers of a network, checked once: sizes, activations, dropout.
+
+    Built from the estimator's ``hidden_layer_sizes``, ``activation`` and
+    ``dropout`` parameters by :meth:`from_params`, which raises a ``ValueError``
+    naming the parameter for any value that does not describe a network.
+    """
+
+    hidden: tuple
+    """Units of each hidden layer."""
+    activations: tuple
+    """Activation name of each hidden layer (keys of ``ACTIVATIONS``)."""
+    dropout: tuple
+    """Dropout rate in [0, 1) of each hidden layer."""
+    init_activations: tuple
+    """The activations that choose the initial weights' scale: those of the
+    hidden layers, or without a hidden layer the single name given (scikit-learn
+    still picks Glorot's factor from it)."""
+
+    @classmethod
+    def from_params(cls, hidden_layer_sizes, activation, dropout, known):
+        """Check the three parameters against each other; ``known``: activations."""
+        hidden = _checked_hidden_layer_sizes(hidden_layer_sizes)
+        names = activation_names(activation, len(hidden))
+        if len(names) != len(hidden):
+            raise ValueError(
+                f"activation has {len(names)} entries but there are {len(hidden)} "
+                "hidden layers; give one name, or one per hidden layer."
+            )
+        for name in names:
+            if name not in known:
+                raise ValueError(
+                    f"Unknown activation {name!r}; choose from {sorted(known)}."
+                )
+        rates = _checked_dropout(dropout, len(hidden))
+        init = names if names or not isinstance(activation, str) else [activation]
+        return cls(tuple(hidden), tuple(names), tuple(rates), tuple(init))
+
+    def layer_units(self, n_features: int, n_outputs: int) -> list:
+        """Units of every layer, input and output included."""
+        return [n_features, *self.hidden, n_outputs]
+
+
+def _checked_hidden_layer_sizes(sizes) -> list:
+    if not hasattr(sizes, "__iter__"):
+        sizes = [sizes]
+    sizes = list(sizes)
+    if any(
+        isinstance(s, bool | np.bool_) or not isinstance(s, Integral | np.integer)
+        for s in sizes
+    ):
+        raise ValueError(
+            f"hidden_layer_sizes must contain positive integers, got {sizes}."
+        )
+    if any(s <= 0 for s in sizes):
+        raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+    return [int(s) for s in sizes]
+
+
+def _checked_dropout(rate, n_hidden: int) -> list:
+    if type(rate) in (float, int) and 0 <= rate < 1:
+        return [float(rate)] * n_hidden  # the common case, without arrays
+    rates = np.asarray(rate, dtype=float)
+    if rates.ndim == 0:
+        rates = np.full(n_hidden, float(rates))
+    if rates.shape != (n_hidden,) or not np.all((rates >= 0) & (rates < 1)):
+        raise ValueError(
+            "dropout must be a float in [0, 1) or one such value per hidden "
+            f"layer ({n_hidden}), got {rate!r}."
+        )
+    return [float(r) for r in rates]
 
 
 class ParamLayout:

@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from sk_scratchnet._activations import ELU_ALPHA, LEAKY_RELU_SLOPE
 from sk_scratchnet._namespace import to_host
+from sk_scratchnet._network import activation_names
 
 __all__ = ["register_skl2onnx", "to_onnx"]
 
@@ -38,16 +39,6 @@ _DEFAULT_OPSET = 17
 # Softmax (axis semantics), ArgMax, Gather and Clip-with-inputs as used below.
 _MIN_OPSET = 13
 
-_SUPPORTED_ACTIVATIONS = (
-    "identity",
-    "logistic",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "gelu",
-    "softplus",
-)
 _SUPPORTED_SCALERS = ("StandardScaler", "MinMaxScaler", "MaxAbsScaler")
 
 
@@ -209,6 +200,74 @@ def _add_erf_series(graph, u):
     return graph.op("Mul", scaled, total)
 
 
+def _onnx_identity(graph, z):
+    return z
+
+
+def _onnx_relu(graph, z):
+    return graph.op("Relu", z)
+
+
+def _onnx_tanh(graph, z):
+    return graph.op("Tanh", z)
+
+
+def _onnx_logistic(graph, z):
+    return graph.op("Sigmoid", z)
+
+
+def _onnx_leaky_relu(graph, z):
+    if graph.dtype != np.float64:
+        return graph.op("LeakyRelu", z, alpha=LEAKY_RELU_SLOPE)
+    # LeakyRelu's alpha attribute is a float32 (0.01 is not exact there).
+    scaled = graph.op("Mul", z, graph.const("leaky_alpha", LEAKY_RELU_SLOPE))
+    return graph.op("Max", z, scaled)
+
+
+def _onnx_elu(graph, z):
+    if graph.dtype != np.float64:
+        return graph.op("Elu", z, alpha=ELU_ALPHA)
+    # alpha * (exp(min(z, 0)) - 1) for z <= 0, z otherwise; the min keeps
+    # exp from overflowing in the branch that Where discards.
+    zero = graph.const("zero", 0.0)
+    negative = graph.op("Min", z, zero)
+    expm1 = graph.op("Sub", graph.op("Exp", negative), graph.const("one", 1.0))
+    scaled = graph.op("Mul", expm1, graph.const("elu_alpha", ELU_ALPHA))
+    return graph.op("Where", graph.op("Greater", z, zero), z, scaled)
+
+
+def _onnx_softplus(graph, z):
+    if graph.dtype != np.float64:
+        return graph.op("Softplus", z)
+    # log(1 + exp(z)) = max(z, 0) + log(1 + exp(-|z|)), finite for any z.
+    tail = graph.op("Exp", graph.op("Neg", graph.op("Abs", z)))
+    log1p = graph.op("Log", graph.op("Add", tail, graph.const("one", 1.0)))
+    return graph.op("Add", graph.op("Relu", z), log1p)
+
+
+def _onnx_gelu(graph, z):
+    # Exact form: 0.5 * z * (1 + erf(z / sqrt(2))).
+    u = graph.op("Div", z, graph.const("sqrt2", math.sqrt(2.0)))
+    erf = _add_erf_series(graph, u) if graph.dtype == np.float64 else graph.op("Erf", u)
+    half_z = graph.op("Mul", z, graph.const("half", 0.5))
+    return graph.op("Mul", half_z, graph.op("Add", erf, graph.const("one", 1.0)))
+
+
+# Every hidden activation the estimators accept, as ONNX nodes (one mapping:
+# a test checks that it names every key of sk_scratchnet._activations).
+_ONNX_ACTIVATIONS = {
+    "identity": _onnx_identity,
+    "logistic": _onnx_logistic,
+    "tanh": _onnx_tanh,
+    "relu": _onnx_relu,
+    "leaky_relu": _onnx_leaky_relu,
+    "elu": _onnx_elu,
+    "gelu": _onnx_gelu,
+    "softplus": _onnx_softplus,
+}
+_SUPPORTED_ACTIVATIONS = tuple(_ONNX_ACTIVATIONS)
+
+
 def _add_activation(graph, z, name):
     """Append the hidden activation ``name`` applied to ``z``.
 
@@ -217,57 +276,19 @@ def _add_activation(graph, z, name):
     elementwise operators (erf as a series, see :func:`_add_erf_series`);
     LeakyRelu's float32 slope attribute is replaced by a float64 Mul and Max.
     """
-    double = graph.dtype == np.float64
-    if name == "identity":
-        return z
-    if name == "relu":
-        return graph.op("Relu", z)
-    if name == "tanh":
-        return graph.op("Tanh", z)
-    if name == "logistic":
-        return graph.op("Sigmoid", z)
-    if name == "leaky_relu":
-        if not double:
-            return graph.op("LeakyRelu", z, alpha=LEAKY_RELU_SLOPE)
-        # LeakyRelu's alpha attribute is a float32 (0.01 is not exact there).
-        scaled = graph.op("Mul", z, graph.const("leaky_alpha", LEAKY_RELU_SLOPE))
-        return graph.op("Max", z, scaled)
-    if name == "elu":
-        if not double:
-            return graph.op("Elu", z, alpha=ELU_ALPHA)
-        # alpha * (exp(min(z, 0)) - 1) for z <= 0, z otherwise; the min keeps
-        # exp from overflowing in the branch that Where discards.
-        zero = graph.const("zero", 0.0)
-        negative = graph.op("Min", z, zero)
-        expm1 = graph.op("Sub", graph.op("Exp", negative), graph.const("one", 1.0))
-        scaled = graph.op("Mul", expm1, graph.const("elu_alpha", ELU_ALPHA))
-        return graph.op("Where", graph.op("Greater", z, zero), z, scaled)
-    if name == "softplus":
-        if not double:
-            return graph.op("Softplus", z)
-        # log(1 + exp(z)) = max(z, 0) + log(1 + exp(-|z|)), finite for any z.
-        tail = graph.op("Exp", graph.op("Neg", graph.op("Abs", z)))
-        log1p = graph.op("Log", graph.op("Add", tail, graph.const("one", 1.0)))
-        return graph.op("Add", graph.op("Relu", z), log1p)
-    if name == "gelu":
-        # Exact form: 0.5 * z * (1 + erf(z / sqrt(2))).
-        u = graph.op("Div", z, graph.const("sqrt2", math.sqrt(2.0)))
-        erf = _add_erf_series(graph, u) if double else graph.op("Erf", u)
-        half_z = graph.op("Mul", z, graph.const("half", 0.5))
-        return graph.op("Mul", half_z, graph.op("Add", erf, graph.const("one", 1.0)))
-    raise ValueError(
-        f"to_onnx does not support activation={name!r}; supported activations "
-        f"are {_SUPPORTED_ACTIVATIONS}."
-    )
+    emit = _ONNX_ACTIVATIONS.get(name) if isinstance(name, str) else None
+    if emit is None:
+        raise ValueError(
+            f"to_onnx does not support activation={name!r}; supported activations "
+            f"are {_SUPPORTED_ACTIVATIONS}."
+        )
+    return emit(graph, z)
 
 
 def _hidden_activations(model):
     """Return one activation name per hidden layer."""
     n_hidden = len(model.coefs_) - 1
-    activation = model.activation
-    if isinstance(activation, str):
-        return [activation] * n_hidden
-    names = list(activation)
+    names = activation_names(model.activation, n_hidden)
     if len(names) != n_hidden:
         raise ValueError(
             f"activation lists {len(names)} names but the model has {n_hidden} "
@@ -276,9 +297,20 @@ def _hidden_activations(model):
     return names
 
 
+def _is_multilabel(clf):
+    """Whether ``clf`` predicts a 0/1 indicator matrix (one logistic per label).
+
+    Ours say it with their label codec; scikit-learn's ``MLPClassifier`` by a
+    logistic output with more than one unit.
+    """
+    if "_label_binarizer" in clf.__dict__ and hasattr(type(clf), "_labels"):
+        return clf._labels.kind == "multilabel"
+    return clf.out_activation_ == "logistic" and clf.n_outputs_ > 1
+
+
 def _label_dtype(clf):
     """Return the numpy dtype of the ``label`` output (None: string labels)."""
-    if clf.out_activation_ == "logistic" and clf.n_outputs_ > 1:
+    if _is_multilabel(clf):
         return np.dtype(np.int64)  # multilabel 0/1 indicator matrix
     kind = np.asarray(clf.classes_).dtype
     if kind.kind in "USO":
@@ -297,7 +329,7 @@ def _classifier_output_types(clf, float_dtype):
 
     The label dtype is None for string labels.
     """
-    if clf.out_activation_ == "logistic" and clf.n_outputs_ > 1:
+    if _is_multilabel(clf):
         label_shape, n_columns = [None, int(clf.n_outputs_)], int(clf.n_outputs_)
     else:
         label_shape, n_columns = [None], len(clf.classes_)
@@ -327,7 +359,7 @@ def _emit_softmax(graph, score, clf, outputs):
 def _emit_logistic(graph, score, clf, outputs):
     """Binary (one logistic unit, ``[1 - p, p]``) or multilabel (one per label)."""
     label, probabilities = outputs
-    if clf.n_outputs_ > 1:
+    if _is_multilabel(clf):
         graph.op("Sigmoid", score, output=probabilities)
         positive = graph.op("Greater", probabilities, graph.const("half", 0.5))
         graph.op("Cast", positive, output=label, to=graph.onnx.TensorProto.INT64)

@@ -13,9 +13,56 @@ message.
 from __future__ import annotations
 
 import weakref
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import validate_parameter_constraints
+from sklearn.utils._param_validation import (
+    Interval,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
+
+from sk_scratchnet._activations import ACTIVATIONS
+
+# The parameters that the classifier and the regressor share, and what each accepts
+# (scikit-learn checks them at fit time, see validate_params).
+MLP_PARAMETER_CONSTRAINTS: dict = {
+    "hidden_layer_sizes": [
+        "array-like",
+        Interval(Integral, 1, None, closed="left"),
+    ],
+    "activation": [StrOptions(set(ACTIVATIONS)), list, tuple],
+    "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [
+        StrOptions({"auto"}),
+        Interval(Integral, 1, None, closed="left"),
+    ],
+    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "power_t": [Interval(Real, 0, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "shuffle": ["boolean"],
+    "random_state": ["random_state"],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "verbose": ["verbose"],
+    "warm_start": ["boolean"],
+    "momentum": [Interval(Real, 0, 1, closed="both")],
+    "nesterovs_momentum": ["boolean"],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+    "beta_1": [Interval(Real, 0, 1, closed="left")],
+    "beta_2": [Interval(Real, 0, 1, closed="left")],
+    "epsilon": [Interval(Real, 0, None, closed="neither")],
+    "n_iter_no_change": [
+        Interval(Integral, 1, None, closed="left"),
+        Options(Real, {np.inf}),
+    ],
+    "max_fun": [Interval(Integral, 1, None, closed="left")],
+    "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+    "init": [StrOptions({"glorot", "he"})],
+}
 
 # Exact types whose instances are immutable and whose validity under a
 # constraint depends on their value only: a value that passed once passes again.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
 
@@ -29,3 +31,30 @@ def seeded_random_state(seed):
     rng = np.random.RandomState(np.random.MT19937(_UnusedSeed()))
     rng.seed(seed)
     return rng
+
+
+# Generators of integer seeds kept between fits, per thread: a fit takes one
+# (reseeded: the same stream as a new one) and gives it back when it ends, so a
+# fit nested in another (a callback's) never shares its generator.
+_POOL = threading.local()
+
+
+def take_seeded_random_state(seed):
+    """Return a generator of ``RandomState(seed)``'s stream, reused if one is free.
+
+    Give it back with :func:`give_back` when done with it.  Nothing is kept on
+    the estimator, so a fitted model pickles to the same attributes it has.
+    """
+    free = getattr(_POOL, "free", None)
+    if free:
+        rng = free.pop()
+        rng.seed(seed)
+        return rng
+    return seeded_random_state(seed)
+
+
+def give_back(rng):
+    """Return a generator taken with :func:`take_seeded_random_state`."""
+    free = _POOL.__dict__.setdefault("free", [])
+    if len(free) < 4:
+        free.append(rng)

@@ -1,8 +1,9 @@
 r"""ScratchMLPRegressor: real-valued targets, squared error or Poisson deviance.
 
-The shared estimator machinery (parameters, fitting, rollback, raw prediction) is
-in :mod:`sk_scratchnet._base`; this module validates targets and turns raw scores
-into predictions (identity, or ``exp`` for the Poisson loss).
+The shared estimator machinery (parameters, fitting and its one commit, raw
+prediction) is in :mod:`sk_scratchnet._base`; this module validates targets
+and turns raw scores into predictions (identity, or ``exp`` for the Poisson
+loss).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from sklearn.utils.validation import column_or_1d
 
 from sk_scratchnet._base import BaseScratchMLP, _is_stochastic
 from sk_scratchnet._callbacks import with_callbacks
-from sk_scratchnet._heads import get_head, head_of_output
+from sk_scratchnet._heads import get_head
+from sk_scratchnet._inputs import validated_input, validated_X_val, validated_X_y
 from sk_scratchnet._namespace import numpy_dtype, to_host
 
 
@@ -340,8 +342,8 @@ default=None
         return self._fit(X, y, sample_weight, incremental=True)
 
     # ------------------------------------------------------------------ targets
-    def _validate_targets(self, X, y, *, incremental, first_pass, classes):
-        X, y = self._validated_X_y(X, y, reset=first_pass, y_numeric=True)
+    def _validate_targets(self, X, y, *, incremental, first_pass, call):
+        X, y = validated_X_y(self, X, y, reset=first_pass, y_numeric=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = self._targets_matrix(y, numpy_dtype(X.dtype), "y")
@@ -351,7 +353,7 @@ default=None
                 f"{self.n_outputs_}; warm_start and partial_fit need the same "
                 "outputs."
             )
-        return X, Y, y
+        return X, Y, y, None
 
     def _targets_matrix(self, y, dtype, name):
         """``y`` as an (n, n_outputs) matrix of ``dtype``, checked for the loss."""
@@ -371,12 +373,12 @@ default=None
             )
         return Y
 
-    def _validation_data(self, X_val, y_val):
+    def _validation_data(self, X_val, y_val, state):
         if X_val is None and y_val is None:
             return None
         if X_val is None or y_val is None:
             raise ValueError("X_val and y_val must be given together.")
-        X_val = self._validated_X_val(X_val)
+        X_val = validated_X_val(self, X_val, state.net.theta)
         y_val = np.asarray(to_host(y_val))
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val)
@@ -386,10 +388,11 @@ default=None
             )
         if y_val.dtype.kind not in "biuf":
             raise ValueError(f"y_val must be numeric, got dtype {y_val.dtype}.")
-        Y_val = self._targets_matrix(y_val, numpy_dtype(self.coefs_[0].dtype), "y_val")
-        if Y_val.shape[1] != self.n_outputs_:
+        Y_val = self._targets_matrix(y_val, numpy_dtype(state.net.theta.dtype), "y_val")
+        n_outputs = state.layout.layer_units[-1]
+        if Y_val.shape[1] != n_outputs:
             raise ValueError(
-                f"y_val has {Y_val.shape[1]} output(s) but y has {self.n_outputs_}."
+                f"y_val has {Y_val.shape[1]} output(s) but y has {n_outputs}."
             )
         r2_stopping = self.early_stopping and self.early_stopping_metric == "r2"
         if r2_stopping and X_val.shape[0] < 2:
@@ -402,22 +405,22 @@ default=None
             )
         return X_val, y_val, Y_val, None
 
-    def _head(self):
+    def _head(self, labels):
         return get_head(self.loss)
 
-    def _validation_metric(self, y_val, w_val):
+    def _validation_metric(self, y_val, w_val, state):
+        link = state.head.link
+
         def r2(score):
-            prediction = to_host(self._predictions(score))
+            prediction = link(score)
+            if prediction.shape[1] == 1:
+                prediction = prediction[:, 0]
+            prediction = to_host(prediction)
             return r2_score(y_val, prediction, sample_weight=w_val)
 
         return r2
 
     # --------------------------------------------------------------- predicting
-    def _predictions(self, score):
-        """Return the head's link of raw scores, 1-D for a single output."""
-        prediction = head_of_output(self.out_activation_).link(score)
-        return prediction[:, 0] if prediction.shape[1] == 1 else prediction
-
     def predict(self, X):
         """Predict with the multi-layer perceptron model.
 
@@ -432,8 +435,8 @@ default=None
             The predicted values (``exp`` of the scores for ``loss='poisson'``,
             so never negative).
         """
-        X = self._validated_input(X, "predict")
-        link = head_of_output(self.out_activation_).link
+        X = validated_input(self, X, "predict")
+        link = get_head(self._loss).link
         prediction = self._predict_rows(X, link, self.n_outputs_)
         return prediction[:, 0] if self.n_outputs_ == 1 else prediction
 

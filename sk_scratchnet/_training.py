@@ -2,7 +2,8 @@ r"""The training loops: full-batch L-BFGS and mini-batch SGD/Adam.
 
 They take a :class:`~sk_scratchnet._network.Network` (updated in place), the
 training data, the solver settings, an optional validation monitor and a callback
-reporter, and return a :class:`History` of what happened.  They never read or
+reporter, and return a :class:`History` of what happened (early stopping and the
+validation split are in :mod:`sk_scratchnet._early_stopping`).  They never read or
 write an estimator: the estimator sets its fitted ``*_`` attributes from the
 history and keeps, between ``partial_fit`` calls, the small objects a loop
 continues from (optimizer, learning-rate schedule, :class:`EarlyStopping`).
@@ -17,7 +18,6 @@ mean(s))`` and the penalty by ``alpha / (m * mean(s))``, an unbiased estimate of
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass, field, fields
 
@@ -26,10 +26,17 @@ import scipy.optimize
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
+# EarlyStopping stays importable from here: pickles of earlier releases name it so.
+from sk_scratchnet._early_stopping import (
+    WATCH_SCORE,
+    EarlyStopping,
+    ValidationMonitor,
+    Watch,
+)
 from sk_scratchnet._namespace import from_host, ops_for, to_host
 from sk_scratchnet._network import Batch, Network, Workspace, loss_and_gradient
 from sk_scratchnet._optimizers import SGD, Adam, LearningRateSchedule
-from sk_scratchnet._rowhash import row_keys, splitmix64, to_unit
+from sk_scratchnet._rowhash import row_keys, splitmix64
 from sk_scratchnet._warnings import warn_at_caller
 
 
@@ -55,22 +62,19 @@ class SolverSettings:
     epsilon: float
     n_iter_no_change: int | float
     max_fun: int
-    stop_on_loss: bool = False
-    """Early stopping watches the validation loss instead of the score."""
+    watch: Watch = WATCH_SCORE
+    """What early stopping watches on the validation set, and its direction."""
 
     @classmethod
-    def from_estimator(cls, estimator, *, stop_on_loss: bool) -> SolverSettings:
+    def from_estimator(cls, estimator, *, watch: Watch = WATCH_SCORE) -> SolverSettings:
         """Read the loop's settings off an estimator's parameters."""
         return cls(
-            **{name: getattr(estimator, name) for name in _SETTING_NAMES},
-            stop_on_loss=stop_on_loss,
+            **{name: getattr(estimator, name) for name in _SETTING_NAMES}, watch=watch
         )
 
 
 # The estimator parameters that SolverSettings reads, listed once.
-_SETTING_NAMES = tuple(
-    f.name for f in fields(SolverSettings) if f.name != "stop_on_loss"
-)
+_SETTING_NAMES = tuple(f.name for f in fields(SolverSettings) if f.name != "watch")
 
 
 @dataclass
@@ -98,165 +102,6 @@ class History:
     losses: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
     validation_losses: list = field(default_factory=list)
-
-
-class EarlyStopping:
-    """Patience bookkeeping of the stochastic loop, kept between ``partial_fit`` calls.
-
-    With a validation set and ``early_stopping`` it watches the validation score
-    (or loss) and keeps the best weights; otherwise the training loss.  Among
-    epochs of equal validation score it keeps the one of lowest validation loss
-    (scikit-learn keeps the first, often an undertrained one).
-    """
-
-    def __init__(self, early_stopping: bool, theta: np.ndarray):
-        self.no_improvement_count = 0
-        self.best_loss = None if early_stopping else np.inf
-        self.best_score = -np.inf if early_stopping else None
-        self.loss_at_best = np.inf
-        self.best_validation_loss = None
-        self.best_theta = ops_for(theta).copy(theta)
-
-    def fork(self) -> EarlyStopping:
-        """Return a copy to continue from; the original stays as it is.
-
-        A shallow copy suffices: ``best_theta`` is replaced, never written into.
-        """
-        return copy.copy(self)
-
-    def record_validation_loss(self, val_loss: float) -> None:
-        """Track the lowest validation loss seen (reported with or without stopping)."""
-        if self.best_validation_loss is None or val_loss < self.best_validation_loss:
-            self.best_validation_loss = val_loss
-
-    def update(self, theta, train_loss, validation, settings) -> None:
-        """Count an epoch with or without progress.
-
-        ``validation`` is ``(score, loss)`` when stopping on a validation set,
-        else ``None`` (the training loss decides).
-        """
-        tol = settings.tol
-        if validation is not None:
-            val_score, val_loss = validation
-            if settings.stop_on_loss:
-                last, best = -val_loss, -self.loss_at_best  # higher is better below
-            else:
-                last, best = val_score, self.best_score
-            if last < best + tol:
-                self.no_improvement_count += 1
-            else:
-                self.no_improvement_count = 0
-            if last > best or (last == best and val_loss < self.loss_at_best):
-                self.best_score = val_score
-                self.loss_at_best = val_loss
-                self.best_theta = ops_for(theta).copy(theta)
-            return
-        if self.best_loss is None:  # early_stopping in partial_fit: no split
-            self.best_loss = np.inf
-        if train_loss > self.best_loss - tol:
-            self.no_improvement_count += 1
-        else:
-            self.no_improvement_count = 0
-        if train_loss < self.best_loss:
-            self.best_loss = train_loss
-
-
-class ValidationMonitor:
-    """Scores the network on held-out rows after every epoch.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_val, n_features)
-        In the network's namespace and on its device.
-    Y : ndarray of shape (n_val, n_outputs)
-        Targets in the network's dtype (for the loss), NumPy.
-    weights : ndarray of shape (n_val,) or None
-        NumPy.
-    raw_scores : callable
-        ``raw_scores(X)`` gives the network's current raw output (Eq. 2).
-    metric : callable
-        ``metric(score)`` gives the validation score of those raw outputs (higher
-        is better), e.g. accuracy or R²; it may overwrite ``score``.
-    """
-
-    def __init__(self, X, Y, weights, raw_scores, metric):
-        self.X, self.weights = X, weights
-        self.Y = from_host(Y, like=X)
-        self.raw_scores, self.metric = raw_scores, metric
-        n = X.shape[0]
-        self.row_scale = (
-            1.0 / n if weights is None else from_host(weights / weights.sum(), like=X)
-        )
-
-    def evaluate(self, net: Network) -> tuple[float, float]:
-        """``(score, loss)`` of the network on the validation rows."""
-        score = self.raw_scores(self.X)
-        # The loss first: it only reads the scores, while a link (the metric's
-        # prediction) may transform them in place.
-        loss = net.head.loss_value(score, self.Y, self.row_scale)
-        return float(self.metric(score)), loss
-
-
-def split_validation(X, weights, groups, fraction, rng, min_distinct=1):
-    """Hold out about ``fraction`` of each group's weight; ``(train, val)`` rows.
-
-    Identical rows always land on the same side: each distinct row gets one
-    random key, and each group's rows are cut at a key threshold.  So a
-    duplicated row never leaks from training into validation, and an integer
-    sample weight is exactly equivalent to repeating the row, split included.
-    A group whose rows would all be held out keeps its last one in training.
-
-    Parameters
-    ----------
-    X : array-like of shape (n, n_features)
-    weights : ndarray of shape (n,) or None
-    groups : ndarray of shape (n,) or None
-        Class labels to stratify by, or ``None``.
-    fraction : float
-    rng : numpy.random.RandomState
-    min_distinct : int, default=1
-        Hold out at least this many distinct rows of each group when possible
-        (R² needs 2).  Distinct rows, not rows: a weight stays a repetition.
-    """
-    n = X.shape[0]
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    key = to_unit(row_keys(X, rng.randint(np.iinfo(np.int32).max)))
-    labels = np.zeros(n) if groups is None else groups
-    is_val = np.zeros(n, dtype=bool)
-    sizes = {}
-    for group in np.unique(labels):
-        # Zero-weight rows stay in training, where they count for nothing.
-        rows = np.flatnonzero((labels == group) & (w > 0))
-        sizes[group] = len(rows)
-        if len(rows) == 0:
-            continue
-        rows = rows[np.argsort(key[rows], kind="stable")]
-        cumulative = np.cumsum(w[rows])
-        cut = np.searchsorted(cumulative, fraction * cumulative[-1])
-        threshold = key[rows[min(cut, len(rows) - 1)]]
-        distinct = np.unique(key[rows])
-        threshold = max(threshold, distinct[min(min_distinct, len(distinct)) - 1])
-        chosen = key[rows] <= threshold
-        if chosen.all():  # keep every group in the training part
-            chosen = key[rows] < key[rows[-1]]
-        is_val[rows[chosen]] = True
-    train, val = np.flatnonzero(~is_val), np.flatnonzero(is_val)
-    too_small = len(val) < 2 or not w[val].any()
-    if too_small or len(np.unique(key[val])) < min_distinct:
-        too_few = [g for g, size in sizes.items() if 0 < size < 2]
-        if groups is not None and too_few:
-            raise ValueError(
-                "The least populated classes in y have only 1 member, which is too "
-                "few to hold out a validation set for early stopping (every class "
-                "keeps a member in training). Classes with too few members are: "
-                f"{np.asarray(too_few).tolist()}. Pass X_val/y_val, or set "
-                "early_stopping=False."
-            )
-        raise ValueError(
-            f"The validation set is too small (n_samples={n}). Increase "
-            "'validation_fraction' or the size of your dataset."
-        )
-    return train, val
 
 
 def check_finite(theta, loss, n_iter, learning_rate_init) -> None:
@@ -403,20 +248,34 @@ class StochasticState:
     stopper: EarlyStopping
 
 
+@dataclass
+class EpochRun:
+    """How one call of the mini-batch loop runs, besides what it trains.
+
+    ``reporter`` reports to the callbacks (a ``FitReporter``); ``dropout`` is
+    the rate of each hidden layer; ``monitor`` scores every epoch on held-out
+    rows (with ``settings.early_stopping`` it decides when to stop, and the best
+    weights are restored at the end); ``incremental`` is ``partial_fit``: one
+    epoch; ``samples_seen`` counts the samples of earlier calls (``invscaling``
+    counts from there).
+    """
+
+    reporter: object
+    dropout: tuple | list = ()
+    monitor: ValidationMonitor | None = None
+    incremental: bool = False
+    samples_seen: int = 0
+
+
 def fit_stochastic(
     net: Network,
     data: TrainingData,
     settings: SolverSettings,
     state: StochasticState,
     rng,
-    *,
-    dropout=(),
-    monitor: ValidationMonitor | None = None,
-    reporter,
-    incremental: bool = False,
-    samples_seen: int = 0,
+    run: EpochRun,
 ) -> History:
-    """Epochs of mini-batch SGD/Adam (one epoch when ``incremental``).
+    """Epochs of mini-batch SGD/Adam (one epoch when ``run.incremental``).
 
     Parameters
     ----------
@@ -428,21 +287,16 @@ def fit_stochastic(
         Optimizer, schedule and early-stopping state; updated in place.
     rng : numpy.random.RandomState
         Draws the shuffles and the dropout stream.
-    dropout : sequence of float
-        Dropout rate of each hidden layer.
-    monitor : ValidationMonitor, optional
-        Scores every epoch on held-out rows; with ``settings.early_stopping`` it
-        decides when to stop and the best weights are restored at the end.
-    reporter : FitReporter
-    incremental : bool
-        ``partial_fit``: one epoch.
-    samples_seen : int
-        Samples seen by earlier calls (``invscaling`` counts from there).
+    run : EpochRun
+        The reporter, dropout rates, validation monitor, and whether this is
+        one epoch of ``partial_fit`` after ``samples_seen`` samples.
 
     Returns
     -------
     history : History
     """
+    reporter, dropout, monitor = run.reporter, run.dropout, run.monitor
+    incremental, samples_seen = run.incremental, run.samples_seen
     X, theta = data.X, net.theta
     optimizer, schedule, stopper = state.optimizer, state.schedule, state.stopper
     stop_on_validation = settings.early_stopping and monitor is not None

@@ -730,19 +730,39 @@ def test_lbfgs_warns_that_it_ignores_a_validation_set():
 def test_fast_label_encoding_matches_label_binarizer(labels):
     from sklearn.preprocessing import LabelBinarizer
 
+    from sk_scratchnet._base import _FitCall
+
     X = np.random.default_rng(0).standard_normal((len(labels), 3))
     clf = ScratchMLPClassifier(hidden_layer_sizes=(2,), max_iter=1)
-    _, Y, _ = clf._validate_targets(
-        X, labels, incremental=False, first_pass=True, classes=None
+    call = _FitCall(False, False, None, (None, None), None)
+    _, Y, _, codec = clf._validate_targets(
+        X, labels, incremental=False, first_pass=True, call=call
     )
     reference = LabelBinarizer().fit(labels)
-    assert_array_equal(clf.classes_, reference.classes_)
-    assert clf.classes_.dtype == reference.classes_.dtype
-    assert clf._label_binarizer.y_type_ == reference.y_type_
+    assert_array_equal(codec.classes_, reference.classes_)
+    assert codec.classes_.dtype == reference.classes_.dtype
+    assert codec.binarizer.y_type_ == reference.y_type_
     assert_array_equal(Y, reference.transform(labels).astype(bool))
     # later calls (partial_fit, warm start) encode against the same classes
-    clf.coefs_ = []
-    _, Y_again, _ = clf._validate_targets(
-        X, labels[::-1], incremental=True, first_pass=False, classes=None
+    clf._label_binarizer, clf.classes_ = codec.binarizer, codec.classes_
+    call = _FitCall(True, True, None, (None, None), None)
+    _, Y_again, _, _ = clf._validate_targets(
+        X, labels[::-1], incremental=True, first_pass=False, call=call
     )
     assert_array_equal(Y_again, reference.transform(labels[::-1]).astype(bool))
+
+
+@pytest.mark.parametrize(
+    ("y", "kind", "loss"),
+    [
+        (np.array([0, 1, 1, 0]), "binary", "binary_log_loss"),
+        (np.array(["a", "b", "c", "a"]), "multiclass", "log_loss"),
+        (np.array([[0, 1], [1, 1], [1, 0], [0, 0]]), "multilabel", "binary_log_loss"),
+    ],
+)
+def test_the_label_codec_knows_the_kind_of_target_and_the_loss(y, kind, loss):
+    X = np.random.default_rng(0).standard_normal((len(y), 3))
+    clf = ScratchMLPClassifier(hidden_layer_sizes=(2,), max_iter=2).fit(X, y)
+    assert clf._labels.kind == kind
+    assert clf._labels.loss == loss == clf._loss
+    assert_array_equal(clf._labels.classes_, clf.classes_)

@@ -2,7 +2,12 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_scratchnet import ScratchMLPClassifier, ScratchMLPRegressor
+from sk_scratchnet import (
+    MLPClassifier,
+    MLPRegressor,
+    ScratchMLPClassifier,
+    ScratchMLPRegressor,
+)
 
 CONFIGURATIONS = [
     ScratchMLPClassifier(max_iter=100),
@@ -32,6 +37,9 @@ CONFIGURATIONS = [
         max_iter=200,
     ),
     ScratchMLPRegressor(solver="sgd", activation="tanh", max_iter=200),
+    # the drop-in spellings
+    MLPClassifier(max_iter=100),
+    MLPRegressor(max_iter=200),
 ]
 
 

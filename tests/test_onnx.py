@@ -473,3 +473,16 @@ def test_float64_erf_series_matches_scipy(ort):
     u = np.linspace(-40.0, 40.0, 20_001)
     (result,) = session.run(None, {"u": u})
     np.testing.assert_allclose(result, erf(u), rtol=0, atol=1e-14)
+
+
+def test_onnx_maps_every_activation_the_estimators_accept():
+    # One mapping from activation name to ONNX nodes; an activation added to
+    # the estimators must be added there too, and the error lists them all.
+    from sk_scratchnet._onnx import _ONNX_ACTIVATIONS, _SUPPORTED_ACTIVATIONS
+
+    assert set(_ONNX_ACTIVATIONS) == set(ALL_ACTIVATIONS)
+    assert set(_SUPPORTED_ACTIVATIONS) == set(ALL_ACTIVATIONS)
+    with pytest.raises(ValueError, match="does not support activation='softsign'"):
+        from sk_scratchnet._onnx import _add_activation
+
+        _add_activation(None, None, "softsign")

@@ -11,6 +11,13 @@ from sklearn.neural_network import MLPClassifier
 
 from sk_scratchnet import ScratchMLPClassifier, ScratchMLPRegressor
 from sk_scratchnet._activations import ACTIVATIONS
+from sk_scratchnet._early_stopping import (
+    WATCH_LOSS,
+    WATCH_SCORE,
+    EarlyStopping,
+    ValidationMonitor,
+    split_validation,
+)
 from sk_scratchnet._heads import get_head
 from sk_scratchnet._network import (
     Batch,
@@ -23,24 +30,22 @@ from sk_scratchnet._network import (
 )
 from sk_scratchnet._optimizers import SGD, Adam
 from sk_scratchnet._training import (
-    EarlyStopping,
+    EpochRun,
     SolverSettings,
     StochasticState,
     TrainingData,
-    ValidationMonitor,
     batch_size_for,
     check_finite,
     fit_lbfgs,
     fit_stochastic,
     make_optimizer,
     make_schedule,
-    split_validation,
 )
 
 
 def _settings(**changes):
     est = ScratchMLPClassifier().set_params(**changes)
-    return SolverSettings.from_estimator(est, stop_on_loss=False)
+    return SolverSettings.from_estimator(est, watch=WATCH_SCORE)
 
 
 def test_too_few_members_names_the_classes_like_mlpclassifier():
@@ -123,7 +128,7 @@ def test_early_stopping_on_validation_keeps_best_weights_and_breaks_ties_by_loss
     assert_array_equal(stopper.best_theta, [2.0, 2.0])
     assert stopper.no_improvement_count == 1  # a tie is not "worse by tol"
     stop_on_loss = SolverSettings.from_estimator(
-        ScratchMLPClassifier(tol=0.0), stop_on_loss=True
+        ScratchMLPClassifier(tol=0.0), watch=WATCH_LOSS
     )
     stopper.update(np.full(2, 4.0), 7.0, (0.1, 0.05), stop_on_loss)
     assert_array_equal(stopper.best_theta, [4.0, 4.0])
@@ -137,13 +142,13 @@ def test_settings_are_read_off_the_estimator():
         momentum=0.8, nesterovs_momentum=False, early_stopping=True, beta_1=0.7,
         beta_2=0.95, epsilon=1e-7, n_iter_no_change=4, max_fun=99,
     )  # fmt: skip
-    settings = SolverSettings.from_estimator(est, stop_on_loss=True)
-    assert settings.stop_on_loss is True
+    settings = SolverSettings.from_estimator(est, watch=WATCH_LOSS)
+    assert settings.watch == WATCH_LOSS
     for name, value in est.get_params().items():
         if hasattr(settings, name):
             assert getattr(settings, name) == value, name
     assert settings.solver == "sgd" and settings.max_fun == 99
-    assert SolverSettings.from_estimator(est, stop_on_loss=False).stop_on_loss is False
+    assert SolverSettings.from_estimator(est).watch == WATCH_SCORE
 
 
 def test_early_stopping_starts_empty_and_copies_the_weights():
@@ -179,7 +184,7 @@ def test_validation_score_must_beat_the_best_by_tol():
     assert_array_equal(stopper.best_theta, [2.0])
     # On the loss: a lower loss by more than tol is progress, a higher one is not.
     on_loss = SolverSettings.from_estimator(
-        ScratchMLPClassifier(tol=0.1), stop_on_loss=True
+        ScratchMLPClassifier(tol=0.1), watch=WATCH_LOSS
     )
     stopper.update(np.full(1, 7.0), 1.0, (0.0, 0.3), on_loss)
     assert stopper.no_improvement_count == 2
@@ -532,8 +537,7 @@ def _fit_stochastic(dropout=(), seed=0, dtype=np.float64, reporter=None, **param
             settings,
             state,
             np.random.RandomState(seed),
-            dropout=dropout,
-            reporter=_Recorder() if reporter is None else reporter,
+            EpochRun(_Recorder() if reporter is None else reporter, dropout=dropout),
         )
     return net, history, state
 
@@ -595,8 +599,8 @@ def _fit_with_monitor(reporter=None, **params):
     )
     reporter = _Recorder() if reporter is None else reporter
     history = fit_stochastic(
-        net, data, settings, state, np.random.RandomState(0), monitor=monitor,
-        reporter=reporter,
+        net, data, settings, state, np.random.RandomState(0),
+        EpochRun(reporter, monitor=monitor),
     )  # fmt: skip
     return net, history, state
 
@@ -645,7 +649,7 @@ def test_stochastic_warns_when_max_iter_is_reached():
     )
     rng = np.random.RandomState(0)
     with pytest.warns(ConvergenceWarning) as record:
-        fit_stochastic(net, data, settings, state, rng, reporter=_Recorder())
+        fit_stochastic(net, data, settings, state, rng, EpochRun(_Recorder()))
     assert [str(w.message) for w in record] == [
         "Stochastic Optimizer: Maximum iterations (2) reached and the optimization "
         "hasn't converged yet."
@@ -670,7 +674,7 @@ def test_stochastic_interrupted_after_diverging_names_the_epoch_and_rate():
     rng = np.random.RandomState(0)
     with pytest.warns(UserWarning, match=r"^Training interrupted by user\.$"):
         with pytest.raises(ValueError, match=r"after 2 epoch\(s\).*\(now 0\.375\)"):
-            fit_stochastic(net, data, settings, state, rng, reporter=reporter)
+            fit_stochastic(net, data, settings, state, rng, EpochRun(reporter))
 
 
 def test_stochastic_on_non_finite_data_raises_after_the_first_epoch():
@@ -689,5 +693,10 @@ def test_stochastic_on_non_finite_data_raises_after_the_first_epoch():
     with np.errstate(all="ignore"):
         with pytest.raises(ValueError, match=r"after 1 epoch\(s\).*\(now 0\.375\)"):
             fit_stochastic(
-                net, TrainingData(X, data.Y), settings, state, rng, reporter=_Recorder()
+                net,
+                TrainingData(X, data.Y),
+                settings,
+                state,
+                rng,
+                EpochRun(_Recorder()),
             )

@@ -1,0 +1,150 @@
+"""The state of one fit: what it trains, and what it writes when it succeeds.
+
+A ``fit`` or ``partial_fit`` builds a :class:`FitState` (a new network, or the
+fitted one repacked into a new flat vector), runs the training loop on it and
+ends with one step, ``BaseScratchMLP._commit``, that writes every fitted
+attribute from it.  A fit that raises never reaches that step, so the model it
+was called on stays exactly as it was: the state's optimizer and early-stopping
+objects are new or forked copies, its ``theta`` is a new vector, and the curves
+of this call are appended only by the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sk_scratchnet._early_stopping import EarlyStopping
+from sk_scratchnet._heads import Head
+from sk_scratchnet._namespace import ops_for
+from sk_scratchnet._network import Network, ParamLayout
+from sk_scratchnet._optimizers import SGD, Adam, LearningRateSchedule
+from sk_scratchnet._training import History
+
+
+@dataclass
+class FitState:
+    """Everything one call of ``fit``/``partial_fit`` trains and then commits.
+
+    ``first_pass`` is a fit from new weights (not a warm start or a further
+    ``partial_fit``); ``labels`` is the classifier's label codec (``None`` for
+    the regressor); ``n_iter`` and ``t`` are the epochs and samples seen before
+    this call (0 on a first pass).
+    """
+
+    first_pass: bool
+    layout: ParamLayout
+    head: Head
+    labels: object = None
+    net: Network | None = None
+    n_iter: int = 0
+    t: int = 0
+    # the stochastic solvers' state (None for L-BFGS)
+    optimizer: SGD | Adam | None = None
+    schedule: LearningRateSchedule | None = None
+    stopper: EarlyStopping | None = None
+    new_curves: bool = False  # start loss_curve_ / validation_scores_ afresh
+    monitored: bool = False  # a validation set is scored every epoch
+    history: History = field(default_factory=History)
+    reporter: object = None
+
+    def views(self):
+        """``(coefs, intercepts)``: views into the trained vector ``theta``."""
+        return self.layout.views(self.net.theta)
+
+    def fitted_attributes(
+        self, fitted, target_attributes, *, stochastic, early_stopping, snapshot
+    ):
+        """Return the fitted attributes after this training, as a dict.
+
+        ``fitted`` is the estimator's ``__dict__`` (the previous fit);
+        ``target_attributes`` the estimator's own (classes); ``stochastic`` and
+        ``early_stopping`` its parameters.  With ``snapshot``, copies for the
+        callbacks (curves as new lists, this call's values appended); otherwise
+        the curves are the fitted lists, which the commit extends in place.
+        """
+        attributes = {}
+        layout, history = self.layout, self.history
+        if self.first_pass:
+            attributes.update(
+                n_iter_=0,
+                t_=0,
+                n_outputs_=layout.layer_units[-1],
+                n_layers_=len(layout.layer_units),
+                _loss=self.head.loss,
+                out_activation_=self.head.out_activation,
+                validation_loss_curve_=None,
+                best_validation_loss_=None,
+            )
+        coefs, intercepts = self.views()
+        if snapshot:
+            coefs = [ops_for(c).copy(c) for c in coefs]
+            intercepts = [ops_for(b).copy(b) for b in intercepts]
+        attributes.update(coefs_=coefs, intercepts_=intercepts)
+        attributes.update(target_attributes)
+        if not stochastic:
+            attributes.update(n_iter_=history.n_iter, loss_=history.loss)
+            return attributes
+
+        def current(name):
+            return attributes[name] if name in attributes else fitted.get(name)
+
+        loss_curve = [] if self.new_curves else current("loss_curve_")
+        if self.new_curves:
+            scores = [] if early_stopping else None
+        else:
+            scores = current("validation_scores_")
+        val_losses = current("validation_loss_curve_")
+        if self.monitored and val_losses is None:
+            val_losses = []
+            if scores is None:
+                scores = []
+        if snapshot:
+            loss_curve = [*loss_curve, *history.losses]
+            if self.monitored:
+                scores = [*scores, *history.validation_scores]
+                val_losses = [*val_losses, *history.validation_losses]
+        stopper = self.stopper
+        attributes.update(
+            loss_curve_=loss_curve,
+            validation_scores_=scores,
+            validation_loss_curve_=val_losses,
+            _optimizer=self.optimizer,
+            _schedule=self.schedule,
+            _stopper=stopper,
+            n_iter_=history.n_iter,
+            t_=self.t + history.n_samples_seen,
+            best_loss_=stopper.best_loss,
+            best_validation_score_=stopper.best_score,
+            best_validation_loss_=stopper.best_validation_loss,
+        )
+        if history.loss is not None:
+            attributes["loss_"] = history.loss
+        return attributes
+
+
+# Our fitted-state objects beyond the optimizer, pickled as plain dicts: loading
+# a model (skops) then trusts no type of ours but the estimator and optimizer.
+_PLAIN_PICKLED = {"_stopper": EarlyStopping, "_schedule": LearningRateSchedule}
+_PLAIN_TAG = "sk_scratchnet plain object"
+
+
+def plain_objects(state):
+    """``state`` with the objects of ``_PLAIN_PICKLED`` as tagged dicts."""
+    if not any(isinstance(state.get(k), c) for k, c in _PLAIN_PICKLED.items()):
+        return state
+    state = dict(state)
+    for key, cls in _PLAIN_PICKLED.items():
+        if isinstance(state.get(key), cls):
+            state[key] = {_PLAIN_TAG: cls.__name__, **vars(state[key])}
+    return state
+
+
+def rebuilt_objects(state):
+    """Undo :func:`plain_objects` (objects pickled as such load as they are)."""
+    for key, cls in _PLAIN_PICKLED.items():
+        value = state.get(key)
+        if isinstance(value, dict) and value.get(_PLAIN_TAG) == cls.__name__:
+            obj = cls.__new__(cls)
+            obj.__dict__.update({k: v for k, v in value.items() if k != _PLAIN_TAG})
+            state = {**state, key: obj}
+    return state
