@@ -414,7 +414,12 @@ def _onnx_head(model):
 
     Raises NotFittedError for an unfitted model, TypeError for an object that is
     not a fitted MLP, and ValueError for an output activation with no head.
+    An estimator class that cannot be exported says why in its
+    ``_onnx_unsupported`` attribute, and that sentence is the TypeError's message.
     """
+    reason = getattr(type(model), "_onnx_unsupported", None)
+    if reason:
+        raise TypeError(reason)
     check_is_fitted(model)
     needed = ("coefs_", "intercepts_", "out_activation_", "n_outputs_")
     if not all(hasattr(model, name) for name in needed):
