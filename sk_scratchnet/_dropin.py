@@ -12,7 +12,7 @@ from sk_scratchnet._regressor import ScratchMLPRegressor
 
 
 def _dropin_docstring(canonical, sklearn_name):
-    """The canonical class's docstring under a summary naming the alias."""
+    """Return the canonical docstring under a summary naming the alias."""
     _, _, rest = canonical.__doc__.partition("\n")
     return (
         f"{canonical.__name__} under scikit-learn's name ``{sklearn_name}``.\n"
