@@ -746,3 +746,15 @@ def test_fast_label_encoding_matches_label_binarizer(labels):
         X, labels[::-1], incremental=True, first_pass=False, classes=None
     )
     assert_array_equal(Y_again, reference.transform(labels[::-1]).astype(bool))
+
+
+def test_early_stopping_metric_loss_is_log_loss():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    kwargs = {"early_stopping": True, "max_iter": 15, "random_state": 0}
+    a = ScratchMLPClassifier(early_stopping_metric="loss", **kwargs).fit(X, y)
+    b = ScratchMLPClassifier(early_stopping_metric="log_loss", **kwargs).fit(X, y)
+    assert a.n_iter_ == b.n_iter_
+    assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert a.validation_scores_ == b.validation_scores_
