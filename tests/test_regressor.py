@@ -626,7 +626,7 @@ def _with_nan(a, index=(0, 0)):
     [
         (lambda X, y: (_with_nan(X), y), "X contains NaN"),
         (lambda X, y: (X, _with_nan(y, 3)), "y contains NaN"),
-        (lambda X, y: (X, np.array(["a"] * len(y))), "could not convert"),
+        (lambda X, y: (X, np.array(["a"] * len(y))), "needs numeric targets"),
         (lambda X, y: (X, np.zeros((len(y), 2, 2))), "dim 3"),
         (lambda X, y: (X, y[:-1]), "inconsistent numbers of samples"),
     ],
