@@ -130,8 +130,10 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
         Weight initialisation: Glorot-uniform as ``MLPClassifier``, or
         He-uniform (better for the ReLU family in deep networks).
 
-    early_stopping_metric : {'accuracy', 'log_loss'}, default='accuracy'
-        What early stopping watches on the validation set.
+    early_stopping_metric : {'accuracy', 'log_loss', 'loss'}, default='accuracy'
+        What early stopping watches on the validation set: the accuracy
+        (``MLPClassifier``'s rule) or the validation log-loss (``'loss'``, the
+        regressor's spelling, or ``'log_loss'``: the same rule).
 
     Attributes
     ----------
@@ -227,7 +229,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
     _parameter_constraints: dict = {
         **BaseScratchMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
-        "early_stopping_metric": [StrOptions({"accuracy", "log_loss"})],
+        "early_stopping_metric": [StrOptions({"accuracy", "log_loss", "loss"})],
     }
 
     def __init__(

@@ -555,10 +555,14 @@ def predict_score(
     return score
 
 
+class NonFiniteOutputError(ValueError):
+    """The network's output is not finite (training tells divergence by it)."""
+
+
 def check_finite_output(values: np.ndarray) -> None:
     """Raise a ``ValueError`` a user understands when predictions are not finite."""
     if not ops_for(values).all_finite(values):
-        raise ValueError(
+        raise NonFiniteOutputError(
             "The network's output is not finite for some rows: the input values are "
             "too large for the fitted weights. Scale the features (e.g. with "
             "sklearn.preprocessing.StandardScaler) before fitting and predicting."

@@ -129,7 +129,8 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
 
     early_stopping_metric : {'r2', 'loss'}, default='r2'
         What early stopping watches on the validation set: R² (``MLPRegressor``'s
-        rule) or the validation loss.
+        rule) or the validation loss (``'loss'``, the same spelling as the
+        classifier's).
 
     Attributes
     ----------
@@ -343,6 +344,7 @@ default=None
 
     # ------------------------------------------------------------------ targets
     def _validate_targets(self, X, y, *, incremental, first_pass, call):
+        _check_numeric_targets(y, type(self).__name__)
         X, y = validated_X_y(self, X, y, reset=first_pass, y_numeric=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -452,3 +454,24 @@ default=None
         tags.target_tags.multi_output = not poisson
         tags.target_tags.positive_only = poisson
         return tags
+
+
+def _check_numeric_targets(y, estimator_name):
+    """Raise a ``ValueError`` naming ``y`` when the targets are not numbers."""
+    if not isinstance(y, np.ndarray) and (
+        y is None or hasattr(y, "__array_namespace__") or hasattr(y, "tocsr")
+    ):
+        return  # left to the usual validation (array API arrays are numeric)
+    kind = np.asarray(y).dtype.kind
+    if kind in "USO":
+        try:
+            if kind == "O":
+                np.asarray(y, dtype=np.float64)
+                return
+        except (TypeError, ValueError):
+            pass
+        raise ValueError(
+            f"{estimator_name} needs numeric targets, but y contains strings or "
+            "other non-numeric values. Encode them as numbers, or use the "
+            "classifier for class labels."
+        )

@@ -34,7 +34,13 @@ from sk_scratchnet._early_stopping import (
     Watch,
 )
 from sk_scratchnet._namespace import from_host, ops_for, to_host
-from sk_scratchnet._network import Batch, Network, Workspace, loss_and_gradient
+from sk_scratchnet._network import (
+    Batch,
+    Network,
+    NonFiniteOutputError,
+    Workspace,
+    loss_and_gradient,
+)
 from sk_scratchnet._optimizers import SGD, Adam, LearningRateSchedule
 from sk_scratchnet._rowhash import row_keys, splitmix64
 from sk_scratchnet._warnings import warn_at_caller
@@ -334,7 +340,14 @@ def fit_stochastic(
                 print(f"Iteration {history.n_iter}, loss = {loss:.8f}")
             validation = None
             if monitor is not None:
-                validation = monitor.evaluate(net)
+                try:
+                    validation = monitor.evaluate(net)
+                except NonFiniteOutputError:
+                    # Finite but huge weights overflow on the validation rows:
+                    # the fit diverged, whatever the input scale.
+                    check_finite(
+                        theta, math.inf, history.n_iter, settings.learning_rate_init
+                    )
                 history.validation_scores.append(validation[0])
                 history.validation_losses.append(validation[1])
                 stopper.record_validation_loss(validation[1])

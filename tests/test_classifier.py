@@ -766,3 +766,15 @@ def test_the_label_codec_knows_the_kind_of_target_and_the_loss(y, kind, loss):
     assert clf._labels.kind == kind
     assert clf._labels.loss == loss == clf._loss
     assert_array_equal(clf._labels.classes_, clf.classes_)
+
+
+def test_early_stopping_metric_loss_is_log_loss():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    kwargs = {"early_stopping": True, "max_iter": 15, "random_state": 0}
+    a = ScratchMLPClassifier(early_stopping_metric="loss", **kwargs).fit(X, y)
+    b = ScratchMLPClassifier(early_stopping_metric="log_loss", **kwargs).fit(X, y)
+    assert a.n_iter_ == b.n_iter_
+    assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert a.validation_scores_ == b.validation_scores_

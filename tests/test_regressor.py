@@ -626,7 +626,7 @@ def _with_nan(a, index=(0, 0)):
     [
         (lambda X, y: (_with_nan(X), y), "X contains NaN"),
         (lambda X, y: (X, _with_nan(y, 3)), "y contains NaN"),
-        (lambda X, y: (X, np.array(["a"] * len(y))), "could not convert"),
+        (lambda X, y: (X, np.array(["a"] * len(y))), "needs numeric targets"),
         (lambda X, y: (X, np.zeros((len(y), 2, 2))), "dim 3"),
         (lambda X, y: (X, y[:-1]), "inconsistent numbers of samples"),
     ],
@@ -805,3 +805,41 @@ def test_gradient_agrees_with_the_reported_multi_output_loss(
     penalty = 0.5 * l2_scale * sum(float((W**2).sum()) for W in coefs)
     expected = float(per_row @ np.broadcast_to(row_scale, (n,))) + penalty
     assert value == pytest.approx(expected, rel=1e-12)
+
+
+def test_divergence_with_early_stopping_is_diagnosed_as_divergence():
+    # scikit-learn's diverging-loss case: with early stopping the validation
+    # rows overflow before the weights turn non-finite.
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    for early_stopping in (False, True):
+        reg = ScratchMLPRegressor(
+            hidden_layer_sizes=100,
+            activation="identity",
+            solver="sgd",
+            learning_rate_init=1,
+            max_iter=20,
+            early_stopping=early_stopping,
+            n_iter_no_change=10,
+            random_state=0,
+        )
+        with pytest.raises(ValueError, match=r"Training diverged.*learning_rate_init"):
+            reg.fit(X, y)
+
+
+@pytest.mark.parametrize("kind", ["list", "str_array", "object_array"])
+def test_string_targets_name_y_and_the_estimator(kind):
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    y = list("abcabc")
+    y = {"list": y, "str_array": np.array(y), "object_array": np.array(y, object)}
+    with pytest.raises(ValueError, match=r"ScratchMLPRegressor needs numeric.* y "):
+        ScratchMLPRegressor(max_iter=3).fit(X, y[kind])
+
+
+def test_numeric_object_targets_still_fit():
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    y = np.arange(6.0)
+    a = ScratchMLPRegressor(max_iter=3, random_state=0).fit(X, y.astype(object))
+    b = ScratchMLPRegressor(max_iter=3, random_state=0).fit(X, y)
+    assert_array_equal(a.predict(X), b.predict(X))

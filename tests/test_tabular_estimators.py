@@ -462,7 +462,7 @@ def test_to_onnx_raises_type_error(cls):
 
     X, labels, target = make_frame(missing=False)
     est = fast(cls).fit(X, labels if cls is TabularMLPClassifier else target)
-    with pytest.raises(TypeError, match="to_onnx cannot export .*no converter"):
+    with pytest.raises(TypeError, match=r"to_onnx cannot export .*no converter"):
         to_onnx(est)
 
 
