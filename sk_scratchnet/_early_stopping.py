@@ -71,12 +71,18 @@ class EarlyStopping:
         if self.best_validation_loss is None or val_loss < self.best_validation_loss:
             self.best_validation_loss = val_loss
 
-    def update(self, theta, train_loss, validation, settings) -> None:
+    # The lowest training loss on scikit-learn's scale, when that differs from
+    # ours (several squared-error outputs); a class default for older pickles.
+    best_stopping_loss = None
+
+    def update(self, theta, train_loss, validation, settings, stopping_loss=None):
         """Count an epoch with or without progress.
 
         ``validation`` is ``(score, loss)`` when stopping on a validation set,
         else ``None`` (the training loss decides); ``settings.watch`` names the
-        value that decides and its direction.
+        value that decides and its direction.  ``stopping_loss``, when given, is
+        the training loss on scikit-learn's scale, which ``tol`` is compared on;
+        ``best_loss`` stays the lowest ``train_loss``.
         """
         tol = settings.tol
         if validation is not None:
@@ -97,7 +103,13 @@ class EarlyStopping:
             return
         if self.best_loss is None:  # early_stopping in partial_fit: no split
             self.best_loss = np.inf
-        if train_loss > self.best_loss - tol:
+        if stopping_loss is None:
+            stopping_loss, best = train_loss, self.best_loss
+        else:
+            best = self.best_stopping_loss
+            best = np.inf if best is None else best
+            self.best_stopping_loss = min(best, stopping_loss)
+        if stopping_loss > best - tol:
             self.no_improvement_count += 1
         else:
             self.no_improvement_count = 0

@@ -67,6 +67,10 @@ class Head:
         ``loss_and_dscore(score, Y, row_scale, dscore)`` returns
         :math:`\sum_i r_i L_i` and writes its gradient with respect to ``score``
         into ``dscore``; ``score`` and ``Y`` are read only.
+    reported_per_output : bool
+        Whether scikit-learn's MLPs report this loss as a mean over the outputs
+        (the squared error) while its gradient, theirs and ours, is that of the sum;
+        ``tol`` is compared on their scale so that training stops where theirs does.
     """
 
     loss: str
@@ -74,6 +78,7 @@ class Head:
     link: Callable[[np.ndarray], np.ndarray]
     log_link: Callable[[np.ndarray], np.ndarray] | None
     loss_and_dscore: Callable[..., float]
+    reported_per_output: bool = False
 
     def loss_value(self, score: np.ndarray, Y: np.ndarray, row_scale) -> float:
         """Return the loss alone (validation curves); ``score`` is not modified."""
@@ -98,7 +103,7 @@ HEADS: dict[str, Head] = {
             logistic_log_proba,
             logistic_cross_entropy,
         ),
-        Head("squared_error", "identity", _identity, None, squared_error),
+        Head("squared_error", "identity", _identity, None, squared_error, True),
         Head("poisson", "exp", _exp, None, poisson_deviance),
     )
 }

@@ -324,6 +324,8 @@ class Workspace:
         ]
         # L2 term of the gradient, a block at a time, allocated on first use
         self.l2_buffer = None
+        # the last batch's penalty term of the objective (0.0 without one)
+        self.penalty = 0.0
 
 
 def forward(
@@ -500,9 +502,11 @@ def loss_and_gradient(
         dropout=batch.dropout_keys is not None,
     )
     l2_scale = batch.l2_scale
+    ws.penalty = 0.0
     if l2_scale:
         w = theta[: layout.n_coef]
-        loss += 0.5 * l2_scale * float(w @ w)
+        ws.penalty = 0.5 * l2_scale * float(w @ w)
+        loss += ws.penalty
         # dW += l2_scale * W for all layers, a block at a time through one small
         # reused buffer: no temporary the size of the weights.
         dw = grad[: layout.n_coef]

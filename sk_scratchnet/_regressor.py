@@ -82,7 +82,9 @@ class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
         The same integer gives the same initial weights as ``MLPRegressor``.
 
     tol : float, default=1e-4
-        Tolerance for the stopping criterion (for ``lbfgs``: ``gtol``).
+        Tolerance for the stopping criterion (for ``lbfgs``: ``gtol``).  With
+        several outputs it is compared with ``MLPRegressor``'s per-output loss of
+        the epoch, so that training stops where ``MLPRegressor``'s does.
 
     verbose : bool, default=False
         Print the loss after every epoch.

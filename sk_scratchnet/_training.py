@@ -354,7 +354,11 @@ def fit_stochastic(
                 if settings.verbose:
                     print(f"Validation score: {validation[0]:f}")
             stopper.update(
-                theta, loss, validation if stop_on_validation else None, settings
+                theta,
+                loss,
+                validation if stop_on_validation else None,
+                settings,
+                stopping_loss=batches.stopping_loss(loss),
             )
             schedule.epoch_end(
                 optimizer, samples_seen + history.n_samples_seen, history.n_iter
@@ -433,7 +437,7 @@ class _BatchLoop:
         X, Y, w, grad, ops = self.X, self.Y, self.weights, self.grad, self.ops
         n, batch_size = X.shape[0], self.batch_size
         batch_keys = None
-        accumulated_loss = 0.0
+        accumulated_loss = accumulated_penalty = 0.0
         # The order on X's device (NumPy: the same array).
         device_idx = (
             from_host(sample_idx, like=self.net.theta) if self.shuffle else None
@@ -470,5 +474,19 @@ class _BatchLoop:
                 grad,
             )
             accumulated_loss += batch_loss * m
+            accumulated_penalty += self.ws.penalty * m
             self.optimizer.update(self.net.theta, grad)
+        self.epoch_penalty = accumulated_penalty / n
         return accumulated_loss / n
+
+    def stopping_loss(self, loss):
+        """Return the epoch's loss on the scale scikit-learn compares with ``tol``.
+
+        With a head reported per output (the squared error) and ``k`` outputs,
+        scikit-learn reports the data term over ``k`` plus the same penalty ``P``:
+        ``(loss - P) / k + P``; otherwise ``loss`` itself.
+        """
+        k = self.Y.shape[1]
+        if k == 1 or not self.net.head.reported_per_output:
+            return None
+        return (loss - self.epoch_penalty) / k + self.epoch_penalty

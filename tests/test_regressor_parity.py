@@ -19,6 +19,7 @@ zero.
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import make_regression
 from sklearn.neural_network import MLPRegressor
 
 from sk_scratchnet import ScratchMLPRegressor
@@ -299,3 +300,25 @@ def test_partial_fit_equals_mlpregressor(config, loss, shuffle):
         assert len(ours.loss_curve_) == call
         assert max_abs_diff(ours, ref) < STEP_ATOL_F64
     assert_allclose(ours.loss_curve_, ref.loss_curve_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_multi_output_stops_where_mlpregressor_stops(solver):
+    # Our loss sums the squared error over the outputs (the objective whose
+    # gradient both follow); tol is compared on scikit-learn's per-output scale.
+    X, y = make_regression(200, 6, n_targets=3, noise=20, random_state=0)
+    y = y / y.std()
+    params = {
+        "hidden_layer_sizes": (16,),
+        "max_iter": 2000,
+        "random_state": 0,
+        "solver": solver,
+    }
+    theirs = MLPRegressor(**params).fit(X, y)
+    ours = ScratchMLPRegressor(**params).fit(X, y)
+    assert theirs.n_iter_ < params["max_iter"]
+    assert ours.n_iter_ == theirs.n_iter_
+    for a, b in zip(ours.coefs_, theirs.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    # the reported loss stays the summed one: best_loss_ is min(loss_curve_)
+    assert ours.best_loss_ == min(ours.loss_curve_)
