@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sk_scratchnet._callbacks import CallbackSupportMixin
 from sk_scratchnet._checks import check_weights
+from sk_scratchnet._network import _checked_hidden_layer_sizes
 from sk_scratchnet._params import param_names, validate_params
 from sk_scratchnet._schedules import SCHEDULES
 from sk_scratchnet._tabular_network import (
@@ -204,22 +205,17 @@ def predictor(architecture, theta):
 
 
 def checked_hidden_layer_sizes(sizes) -> tuple[int, ...]:
-    """``hidden_layer_sizes`` as a tuple of positive ints, or a clear ValueError."""
-    if not hasattr(sizes, "__iter__"):
-        sizes = [sizes]
-    sizes = list(sizes)
-    if any(
-        isinstance(s, bool | np.bool_) or not isinstance(s, Integral | np.integer)
-        for s in sizes
-    ):
+    """``hidden_layer_sizes`` as a tuple of positive ints, or a clear ValueError.
+
+    The dense estimators' check (:mod:`sk_scratchnet._network`), plus at least one
+    hidden layer: the recipe's scaling layer and dropout act on hidden units.
+    """
+    hidden = _checked_hidden_layer_sizes(sizes)
+    if not hidden:
         raise ValueError(
-            f"hidden_layer_sizes must contain positive integers, got {sizes}."
+            f"hidden_layer_sizes must be one or more positive integers, got {hidden}."
         )
-    if not sizes or any(s <= 0 for s in sizes):
-        raise ValueError(
-            f"hidden_layer_sizes must be one or more positive integers, got {sizes}."
-        )
-    return tuple(int(s) for s in sizes)
+    return tuple(hidden)
 
 
 class _EpochReporter:
