@@ -1,8 +1,50 @@
-"""The report of ``bench_vs_sklearn.py``: the markdown table, its notes, the plot."""
+"""The report of ``bench_vs_sklearn.py``: header, markdown table, notes, JSON, plot."""
 
 from __future__ import annotations
 
+import json
+import os
+
 import _harness as h
+
+
+def header(mode, info, repeats, threads, epochs, sizes):
+    """The lines above the table: the machine, the repeats, epochs and sizes."""
+    return (
+        f"## sk_scratchnet vs scikit-learn's MLPs ({mode} mode)\n\n"
+        + h.machine_markdown(info).replace("\n", "  \n")
+        + f"\n\nRepeats {repeats} (median), BLAS threads {threads}; "
+        f"epochs: spiral {epochs['spiral']}, digits adam {epochs['digits']}, "
+        f"100k x 100 {epochs['cls100']}, 60k x 784 {epochs['cls784']}, "
+        f"lbfgs max_iter {epochs['lbfgs']}, memory fit {epochs['memory']}; "
+        f"sizes {sizes}.\n"
+    )
+
+
+def results_text(rows, elapsed):
+    """The table, its notes, the total time and the load average now."""
+    return (
+        f"{markdown_table(rows)}\n\n{TABLE_NOTES}\n\n"
+        f"Total benchmark time {elapsed:.0f} s; load average at the end "
+        + "/".join(f"{v:.2f}" for v in os.getloadavg())
+        + "."
+    )
+
+
+def write_results(stem, info, config, rows):
+    """``benchmarks/results/<stem>.json`` and, with matplotlib, ``<stem>.png``."""
+    h.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    result = {"machine": info, "config": config, "rows": rows}
+    json_path = h.RESULTS_DIR / f"{stem}.json"
+    json_path.write_text(json.dumps(h.jsonable(result), indent=1) + "\n")
+    png = plot(
+        rows,
+        config["threads"],
+        h.RESULTS_DIR / f"{stem}.png",
+        f"sk_scratchnet / scikit-learn's MLPs ({config['mode']}): fit, predict, "
+        f"small-data paths, peak memory; {info['cpu_model']}",
+    )
+    h.log(f"wrote {json_path}" + (f" and {png}" if png else ""))
 
 
 def _met(row):

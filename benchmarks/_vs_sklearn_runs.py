@@ -7,6 +7,7 @@ the rows (dicts) that the script reports; the workloads come from
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import gc
 import io
@@ -37,6 +38,21 @@ numpy_blas = h.numpy_blas
 log = h.log
 load_ours = h.load_ours
 
+
+def dataset_loader(sizes):
+    """``data_for(name)``: the data set ``name`` at ``sizes``, built on first use."""
+    cache = {}
+
+    def data_for(name):
+        if name not in cache:
+            log(f"building data set {name} ...")
+            cache[name] = wl.build_dataset(name, sizes)
+        return cache[name]
+
+    return data_for
+
+
+# --------------------------------------------------------------------------
 # Workloads 1-5: fit
 # --------------------------------------------------------------------------
 
@@ -68,7 +84,7 @@ def run_fit(w, data, ours, threads, repeats):
     flops_epoch = wl.train_flops(len(X_train), dims)
     gflops = {side: flops_epoch * n_iter[side] / median[side] / 1e9 for side in median}
     roofline_s = roof_epoch * n_iter["ours"]
-    return {
+    row = {
         "kind": "fit",
         "task": w.task,
         "number": w.number,
@@ -101,6 +117,12 @@ def run_fit(w, data, ours, threads, repeats):
         "target_roofline": w.target_roofline,
         "loadavg_1min": [load_before, os.getloadavg()[0]],
     }
+    log(
+        f"  {w.key} {threads} thr: ours {median['ours']:.3f} s, "
+        f"sklearn {median['theirs']:.3f} s, ratio {row['ratio']:.2f}, roofline "
+        f"{row['roofline']:.2f}, acc {accuracy['ours']:.4f}/{accuracy['theirs']:.4f}"
+    )
+    return row
 
 
 # --------------------------------------------------------------------------
@@ -177,6 +199,11 @@ def run_predict(data, ours, threads, mode):
                     "target_roofline": None,
                 }
             )
+            log(
+                f"  {rows[-1]['key']} {threads} thr: ours "
+                f"{h.fmt_time(median['ours'])}, sklearn "
+                f"{h.fmt_time(median['theirs'])}, ratio {rows[-1]['ratio']:.2f}"
+            )
     return rows
 
 
@@ -250,6 +277,20 @@ def run_small(paths, data_for, ours, mode, threads):
 # --------------------------------------------------------------------------
 # Workload 7: peak memory, one subprocess per estimator
 # --------------------------------------------------------------------------
+
+
+def add_memory_child_options(parser):
+    """The hidden options with which :func:`run_memory` re-runs the script."""
+    hidden = {"help": argparse.SUPPRESS}
+    parser.add_argument("--_memory-child", dest="memory_child", **hidden)
+    parser.add_argument("--_memory-data", dest="memory_data", **hidden)
+    parser.add_argument("--_memory-params", dest="memory_params", **hidden)
+    parser.add_argument(
+        "--_memory-tracemalloc",
+        dest="memory_tracemalloc",
+        action="store_true",
+        **hidden,
+    )
 
 
 def memory_child(args):
@@ -385,7 +426,8 @@ def run_memory(data, mode, sklearn_both):
 
 
 # --------------------------------------------------------------------------
-# Report
+# --profile: one fit under cProfile
+# --------------------------------------------------------------------------
 
 
 def run_profile(workloads, data_for, ours_cls, threads, which, top):

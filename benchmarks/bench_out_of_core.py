@@ -24,8 +24,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from sk_scratchnet import ScratchMLPClassifier
-from sk_scratchnet._streaming import partial_fit_chunks
+from sk_scratchnet import ScratchMLPClassifier, partial_fit_chunks
 
 N_CLASSES = 4
 TEACHER_UNITS = 16

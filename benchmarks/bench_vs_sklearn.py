@@ -75,8 +75,6 @@ fit (top functions by tottime) for the selected fit workloads.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
 
@@ -84,15 +82,6 @@ import _harness as h
 import _vs_sklearn_report as report
 import _vs_sklearn_runs as runs
 import _workloads as wl
-
-RESULTS_DIR = h.RESULTS_DIR
-THEIRS = h.THEIRS
-log = h.log
-
-
-# --------------------------------------------------------------------------
-# Main
-# --------------------------------------------------------------------------
 
 
 def parse_args(argv=None):
@@ -148,18 +137,7 @@ def parse_args(argv=None):
         "fit workloads (first --threads value)",
     )
     p.add_argument("--profile-top", type=int, default=25)
-    # the peak-memory subprocess re-runs this script with these
-    p.add_argument(
-        "--_memory-child", dest="memory_child", default=None, help=argparse.SUPPRESS
-    )
-    p.add_argument("--_memory-data", dest="memory_data", help=argparse.SUPPRESS)
-    p.add_argument("--_memory-params", dest="memory_params", help=argparse.SUPPRESS)
-    p.add_argument(
-        "--_memory-tracemalloc",
-        dest="memory_tracemalloc",
-        action="store_true",
-        help=argparse.SUPPRESS,
-    )
+    runs.add_memory_child_options(p)  # the peak-memory subprocess's options
     args = p.parse_args(argv)
     if args.repeats < 1:
         p.error("--repeats must be >= 1")
@@ -190,15 +168,8 @@ def main(argv=None):
     mode = "quick" if args.quick else "full"
     ours_cls, ours_label = h.load_ours(args.sklearn_both)
     info = h.machine_info(ours_label)
-    sizes = wl.SIZES[mode]
-    cache = {}
-
-    def data_for(name):
-        if name not in cache:
-            log(f"building data set {name} ...")
-            cache[name] = wl.build_dataset(name, sizes)
-        return cache[name]
-
+    sizes, epochs = wl.SIZES[mode], wl.EPOCHS[mode]
+    data_for = runs.dataset_loader(sizes)
     workloads = [
         w
         for w in wl.fit_workloads(mode)
@@ -209,96 +180,44 @@ def main(argv=None):
         for path in wl.small_paths()
         if path.number in args.workload_numbers and selected(path.key, args)
     ]
+    threads = args.thread_list
     if args.profile:
-        runs.run_profile(
-            workloads,
-            data_for,
-            ours_cls,
-            args.thread_list[0],
-            args.profile,
-            args.profile_top,
-        )
+        top = args.profile_top
+        runs.run_profile(workloads, data_for, ours_cls, threads[0], args.profile, top)
         return 0
 
-    print(f"## sk_scratchnet vs scikit-learn's MLPs ({mode} mode)\n")
-    print(h.machine_markdown(info).replace("\n", "  \n"))
-    epochs = wl.EPOCHS[mode]
-    print(
-        f"\nRepeats {args.repeats} (median), BLAS threads {args.thread_list}; "
-        f"epochs: spiral {epochs['spiral']}, digits adam {epochs['digits']}, "
-        f"100k x 100 {epochs['cls100']}, 60k x 784 {epochs['cls784']}, "
-        f"lbfgs max_iter {epochs['lbfgs']}, memory fit {epochs['memory']}; "
-        f"sizes {sizes}.\n",
-        flush=True,
-    )
+    print(report.header(mode, info, args.repeats, threads, epochs, sizes), flush=True)
     h.warm_up(ours_cls)
     rows = []
     started = time.perf_counter()
     for w in workloads:
         data = data_for(w.dataset)
-        for t in args.thread_list:
-            row = runs.run_fit(w, data, ours_cls, t, args.repeats)
-            rows.append(row)
-            log(
-                f"  {w.key} {t} thr: ours {row['median_s']['ours']:.3f} s, "
-                f"sklearn {row['median_s']['theirs']:.3f} s, ratio "
-                f"{row['ratio']:.2f}, roofline {row['roofline']:.2f}, acc "
-                f"{row['accuracy']['ours']:.4f}/{row['accuracy']['theirs']:.4f}"
-            )
-    for t in args.thread_list:
+        rows += [runs.run_fit(w, data, ours_cls, t, args.repeats) for t in threads]
+    for t in threads:
         rows += runs.run_small(small, data_for, ours_cls, mode, t)
     if 6 in args.workload_numbers and selected("6-predict", args):
-        for t in args.thread_list:
-            for row in runs.run_predict(data_for("cls100"), ours_cls, t, mode):
-                rows.append(row)
-                log(
-                    f"  {row['key']} {t} thr: ours "
-                    f"{h.fmt_time(row['median_s']['ours'])}, sklearn "
-                    f"{h.fmt_time(row['median_s']['theirs'])}, ratio {row['ratio']:.2f}"
-                )
+        for t in threads:
+            rows += runs.run_predict(data_for("cls100"), ours_cls, t, mode)
     if 7 in args.workload_numbers and selected("7-memory", args):
         rows += runs.run_memory(data_for("cls784"), mode, args.sklearn_both)
     elapsed = time.perf_counter() - started
+    print(report.results_text(rows, elapsed))
 
-    print(report.markdown_table(rows))
-    print()
-    print(report.TABLE_NOTES)
-    print(
-        f"\nTotal benchmark time {elapsed:.0f} s; load average at the end "
-        + "/".join(f"{v:.2f}" for v in os.getloadavg())
-        + "."
-    )
-
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stem = args.out or (
         "bench_small" if args.small else "bench_quick" if args.quick else "bench"
     )
-    result = {
-        "machine": info,
-        "config": {
-            "mode": mode,
-            "repeats": args.repeats,
-            "threads": args.thread_list,
-            "workloads": args.workload_numbers,
-            "only": args.only_names,
-            "epochs": epochs,
-            "sizes": sizes,
-            "predict_calls": wl.PREDICT_CALLS[mode],
-            "elapsed_s": elapsed,
-        },
-        "rows": rows,
+    config = {
+        "mode": mode,
+        "repeats": args.repeats,
+        "threads": threads,
+        "workloads": args.workload_numbers,
+        "only": args.only_names,
+        "epochs": epochs,
+        "sizes": sizes,
+        "predict_calls": wl.PREDICT_CALLS[mode],
+        "elapsed_s": elapsed,
     }
-    json_path = RESULTS_DIR / f"{stem}.json"
-    json_path.write_text(json.dumps(h.jsonable(result), indent=1) + "\n")
-    png = report.plot(
-        rows,
-        args.thread_list,
-        RESULTS_DIR / f"{stem}.png",
-        f"sk_scratchnet / scikit-learn's MLPs ({mode}): fit, predict, small-data "
-        "paths, peak memory; "
-        f"{info['cpu_model']}",
-    )
-    log(f"wrote {json_path}" + (f" and {png}" if png else ""))
+    report.write_results(stem, info, config, rows)
     return 0
 
 
