@@ -1,8 +1,11 @@
 """The timed rows of ``bench_vs_sklearn.py``: fits, predict, small paths, memory.
 
 Each ``run_*`` times ours and scikit-learn's estimator interleaved and returns
-the rows (dicts) that the script reports; the workloads come from
-``_workloads.py`` and the timing and memory helpers from ``_harness.py``.
+the rows (dicts) that the script reports, logging one progress line per row;
+the workloads come from ``_workloads.py`` (built once each by
+:func:`dataset_loader`) and the timing and memory helpers from ``_harness.py``.
+:func:`run_memory` re-runs the script in a subprocess per estimator with the
+hidden options of :func:`add_memory_child_options`, read by :func:`memory_child`.
 """
 
 from __future__ import annotations
