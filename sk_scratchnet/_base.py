@@ -59,6 +59,7 @@ from sk_scratchnet._params import (
     validate_params,
 )
 from sk_scratchnet._random import give_back, take_seeded_random_state
+from sk_scratchnet._threads import blas_threads
 from sk_scratchnet._training import (
     EpochRun,
     SolverSettings,
@@ -307,7 +308,13 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         data = TrainingData(X, Y, weights)
         # Divergence is detected explicitly (non-finite loss or weights), so the
         # floating-point warnings of a diverging run are noise.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        n_rows = X.shape[0]
+        if self.solver != "lbfgs":  # the rows of one mini-batch
+            n_rows = min(n_rows, 200 if self.batch_size == "auto" else self.batch_size)
+        with (
+            blas_threads(n_rows, layout.layer_units),
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+        ):
             if self.solver == "lbfgs":
                 if val[0] is not None or val[1] is not None:
                     warn_at_caller(

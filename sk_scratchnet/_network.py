@@ -43,6 +43,7 @@ from sk_scratchnet._activations import Activation
 from sk_scratchnet._heads import Head
 from sk_scratchnet._namespace import NUMPY_OPS, from_host, ops_for
 from sk_scratchnet._rowhash import keyed_uniform
+from sk_scratchnet._threads import blas_threads
 
 _L2_BLOCK = 1 << 16
 # Hidden-activation elements per chunk of rows at predict time (1 MiB of float64):
@@ -605,7 +606,11 @@ def predict_rows(
     n = X.shape[0]
     widest = max(c.shape[1] for c in coefs)
     chunk = max(1, _PREDICT_CHUNK_ELEMENTS // widest)
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+    units = [coefs[0].shape[0], *(c.shape[1] for c in coefs)]
+    with (
+        blas_threads(min(n, chunk), units),
+        np.errstate(over="ignore", under="ignore", invalid="ignore"),
+    ):
         if n <= chunk:
             out = transform(predict_score(X, coefs, intercepts, activations))
             check_finite_output(out)

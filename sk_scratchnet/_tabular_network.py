@@ -26,6 +26,7 @@ from sk_scratchnet._tabular_layers import (
     ParametricActivation,
     Scale,
 )
+from sk_scratchnet._threads import blas_threads
 
 ACTIVATIONS = tuple(PARAMETRIC_BASES)
 
@@ -131,6 +132,11 @@ class TabularNetwork:
         self.layers = layers
         self.n_inputs = inp.n_out
         self._layout(lr_factors or DEFAULT_LR_FACTORS, wd_factors or DEFAULT_WD_FACTORS)
+
+    @property
+    def dense_units(self) -> tuple[int, ...]:
+        """Widths of the dense layers' inputs and outputs, first to last."""
+        return (self.n_inputs, *self.arch.hidden_layer_sizes, self.arch.n_outputs)
 
     def _layout(self, lr_factors, wd_factors):
         offset = 0
@@ -271,7 +277,8 @@ def predict_scores(
     ws = net.workspace(min(max(n, 1), chunk_rows))
     net.set_dropout(ws, 0.0, None)
     out = np.empty((n, net.arch.n_outputs), net.dtype)
-    for start in range(0, n, chunk_rows):
-        sl = slice(start, min(start + chunk_rows, n))
-        out[sl] = net.forward(ws, batch_of(blocks, sl, net.dtype))
+    with blas_threads(min(n, chunk_rows), net.dense_units):
+        for start in range(0, n, chunk_rows):
+            sl = slice(start, min(start + chunk_rows, n))
+            out[sl] = net.forward(ws, batch_of(blocks, sl, net.dtype))
     return out
