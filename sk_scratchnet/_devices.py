@@ -7,12 +7,14 @@ the package itself is used when it is installed (array API dispatch needs it
 there anyway).  Without either, every input is a host array-like, which
 scikit-learn's validation turns into NumPy.
 
-What stays here is what the estimators need on top of it: the host transfers
-:func:`to_host` and :func:`from_host` (a NumPy array in, an array on ``like``'s
-device out, in the dtype the network uses), the float dtypes a device supports
-(the array API's own inspection), the check that ``predict``'s input is where
-the fitted weights are, and pickling: :func:`host_state` turns the arrays of a
-fitted estimator into NumPy arrays with the name of their library and device,
+What stays here is what the estimators need on top of it: the check that a
+namespace's arrays can be written through views (the flat parameter vector's
+layer views rely on it), the host transfers :func:`to_host` and
+:func:`from_host` (a NumPy array in, an array on ``like``'s device out, in the
+dtype the network uses), the float dtypes a device supports (the array API's
+own inspection), the check that ``predict``'s input is where the fitted weights
+are, and pickling: :func:`host_state` turns the arrays of a fitted estimator
+into NumPy arrays with the name of their library and device,
 :func:`restore_state` puts them back there.
 """
 
@@ -55,7 +57,7 @@ def array_namespace(a):
 
     Raises ``TypeError`` for what is not an array of a known library.
     """
-    if _compat is None:  # pragma: no cover - scikit-learn 1.6 alone
+    if _compat is None:  # scikit-learn 1.6 without the package
         raise TypeError(
             f"Arrays of type {type(a).__name__} need the array_api_compat package "
             "(pip install array-api-compat)."

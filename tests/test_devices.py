@@ -32,6 +32,7 @@ from sk_scratchnet._devices import (
 )
 from sk_scratchnet._namespace import foreign_ops, ops_for
 from sk_scratchnet._optimizers import Adam
+from tests._helpers import strict_warnings
 
 xps = pytest.importorskip("array_api_strict")
 
@@ -143,6 +144,29 @@ def test_namespace_of():
     for not_an_array in ([[1.0]], None, 3.0):
         with pytest.raises(TypeError):
             namespace_of(not_an_array)
+
+
+def test_without_array_api_compat(monkeypatch):
+    # scikit-learn 1.6 ships no array_api_compat: without the package, arrays of
+    # other libraries are host array-likes that validation turns into NumPy
+    monkeypatch.setattr(_devices, "_compat", None)
+    monkeypatch.setattr(_devices, "_CHECKED", {})
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    y = np.arange(30) % 2
+    A = xps.asarray(X)
+    assert to_host(A) is A
+    assert foreign_namespace(A) is None
+    with pytest.raises(TypeError, match="need the array_api_compat package"):
+        namespace_of(A)
+    assert to_host(X) is X
+    assert from_host(X, like=np.ones(1)) is X
+    clf = ScratchMLPClassifier(max_iter=3, random_state=0)
+    with strict_warnings():
+        from_strict = clf.fit(A, y).coefs_
+        from_numpy = ScratchMLPClassifier(max_iter=3, random_state=0).fit(X, y).coefs_
+    assert all(type(c) is np.ndarray for c in from_strict)
+    for a, b in zip(from_strict, from_numpy, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize(
