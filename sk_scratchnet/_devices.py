@@ -15,7 +15,9 @@ dtype the network uses), the float dtypes a device supports (the array API's
 own inspection), the check that ``predict``'s input is where the fitted weights
 are, and pickling: :func:`host_state` turns the arrays of a fitted estimator
 into NumPy arrays with the name of their library and device,
-:func:`restore_state` puts them back there.
+:func:`restore_state` puts them back there.  Random numbers, row hashes and
+label bookkeeping stay on the host as NumPy arrays and are moved to the device
+where the math needs them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The one module that knows which array library the arrays come from.
+"""The per-batch array operations, one ``ops`` object per array library.
 
 The math modules (activations, losses, network, optimizers, training loops) are
 written once, as NumPy-style calls with ``out=`` buffers on an ``ops`` object:
