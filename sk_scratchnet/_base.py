@@ -25,6 +25,14 @@ from sklearn.utils import check_random_state
 from sk_scratchnet._activations import ACTIVATIONS
 from sk_scratchnet._callbacks import CallbackSupportMixin, FitReporter
 from sk_scratchnet._checks import check_weights
+from sk_scratchnet._devices import (
+    from_host,
+    host_state,
+    is_moved,
+    numpy_dtype,
+    restore_state,
+    to_host,
+)
 from sk_scratchnet._early_stopping import (
     WATCH_LOSS,
     WATCH_SCORE,
@@ -36,15 +44,7 @@ from sk_scratchnet._early_stopping import (
 from sk_scratchnet._fit_state import FitState, plain_objects, rebuilt_objects
 from sk_scratchnet._heads import get_head, head_of_output
 from sk_scratchnet._inputs import cast_like_model, same_place_as_model
-from sk_scratchnet._namespace import (
-    foreign_ops,
-    from_host,
-    host_state,
-    is_moved,
-    numpy_dtype,
-    restore_state,
-    to_host,
-)
+from sk_scratchnet._namespace import foreign_ops
 from sk_scratchnet._network import (
     Architecture,
     Network,

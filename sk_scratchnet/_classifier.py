@@ -19,9 +19,9 @@ from sklearn.utils.validation import column_or_1d
 from sk_scratchnet._base import BaseScratchMLP, _is_stochastic
 from sk_scratchnet._callbacks import with_callbacks
 from sk_scratchnet._checks import check_weights
+from sk_scratchnet._devices import numpy_dtype, to_host
 from sk_scratchnet._inputs import validated_input, validated_X_val, validated_X_y
 from sk_scratchnet._labels import LabelCodec, target_codec
-from sk_scratchnet._namespace import numpy_dtype, to_host
 
 
 class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):

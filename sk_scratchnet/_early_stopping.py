@@ -16,7 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sk_scratchnet._namespace import from_host, numpy_dtype, ops_for, take_rows
+from sk_scratchnet._devices import from_host, numpy_dtype, take_rows
+from sk_scratchnet._namespace import ops_for
 from sk_scratchnet._rowhash import row_keys, to_unit
 
 

@@ -15,13 +15,13 @@ from sklearn import get_config
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sk_scratchnet._checks import all_finite
-from sk_scratchnet._namespace import (
+from sk_scratchnet._devices import (
     check_same_namespace,
     float_dtypes,
-    foreign_ops,
     from_host,
     to_host,
 )
+from sk_scratchnet._namespace import foreign_ops
 
 
 def is_plain_float_matrix(estimator, X, n_features=None) -> bool:

@@ -19,8 +19,9 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import unique_labels
 
 from sk_scratchnet._checks import checked_target_type
+from sk_scratchnet._devices import from_host, to_host
 from sk_scratchnet._heads import Head, get_head
-from sk_scratchnet._namespace import foreign_ops, from_host, ops_for, to_host
+from sk_scratchnet._namespace import foreign_ops, ops_for
 
 
 def plain_labels(y):

@@ -1,4 +1,4 @@
-"""The one module that knows which array library the arrays come from.
+"""The per-batch array operations, one ``ops`` object per array library.
 
 The math modules (activations, losses, network, optimizers, training loops) are
 written once, as NumPy-style calls with ``out=`` buffers on an ``ops`` object:
@@ -13,42 +13,35 @@ written once, as NumPy-style calls with ``out=`` buffers on an ``ops`` object:
   :class:`ArrayAPIOps` with the same signatures that computes a new array in that
   namespace, on the array's device, and assigns it into ``out``.
 
-The namespace of an array is found with the ``array_api_compat`` copy that
-scikit-learn ships.  A namespace qualifies when its arrays can be written in place
-through views (slices and reshapes): the flat parameter vector and its per-layer
-views rely on it.  JAX arrays cannot, and are rejected with a clear error.
-
-Host transfers are explicit: :func:`to_host` and :func:`from_host`.  Random
-numbers, row hashes and label bookkeeping stay on the host as NumPy arrays and
-are moved to the device where the math needs them.
+The namespace of an array is found with ``array_api_compat``
+(:mod:`sk_scratchnet._devices`, which also holds the host transfers, the dtype
+and device helpers and pickling).  A namespace qualifies when its arrays can be
+written in place through views (slices and reshapes): the flat parameter vector
+and its per-layer views rely on it.  Arrays that cannot are rejected with a
+clear error.
 """
 
 from __future__ import annotations
-
-import copy
-import warnings
 
 import numpy as np
 import scipy.special
 from scipy import sparse
 
+from sk_scratchnet._devices import (
+    foreign_namespace,
+    from_host,
+    namespace_name,
+    namespace_of,
+    numpy_dtype,
+    to_host,
+)
+
 __all__ = [
     "NUMPY_OPS",
     "ArrayAPIOps",
     "TorchOps",
-    "check_same_namespace",
-    "float_dtypes",
     "foreign_ops",
-    "from_host",
-    "host_state",
-    "is_moved",
-    "is_numpy",
-    "namespace_name",
-    "numpy_dtype",
     "ops_for",
-    "restore_state",
-    "take_rows",
-    "to_host",
 ]
 
 
@@ -506,22 +499,7 @@ def _special_functions(name):
     return None
 
 
-def namespace_name(xp) -> str:
-    """Return a short name: 'numpy', 'torch', 'cupy', 'array_api_strict'."""
-    name = xp.__name__
-    for short in ("torch", "cupy", "array_api_strict", "numpy", "jax", "dask"):
-        if short in name:
-            return short
-    return name
-
-
 _OPS_BY_TYPE: dict[type, object] = {np.ndarray: NUMPY_OPS}
-
-
-def _array_namespace(a):
-    from sklearn.externals.array_api_compat import array_namespace
-
-    return array_namespace(a)
 
 
 def ops_for(a):
@@ -531,143 +509,13 @@ def ops_for(a):
         return ops
     if isinstance(a, np.ndarray) or sparse.issparse(a):
         return NUMPY_OPS
-    xp = _array_namespace(a)
-    name = namespace_name(xp)
-    if name == "numpy":
+    xp = namespace_of(a)
+    if xp is None:
         ops = NUMPY_OPS
     else:
-        _check_writable_views(xp, name, a)
-        ops = TorchOps(xp) if name == "torch" else ArrayAPIOps(xp)
+        ops = TorchOps(xp) if namespace_name(xp) == "torch" else ArrayAPIOps(xp)
     _OPS_BY_TYPE[type(a)] = ops
     return ops
-
-
-def _check_writable_views(xp, name, a):
-    """Reject namespaces whose arrays cannot be updated in place through views."""
-    try:
-        base = xp.zeros((4,), dtype=a.dtype, device=a.device)
-        view = xp.reshape(base[1:3], (2, 1))
-        view[...] = 1.0
-        ok = bool(base[1] == 1.0)
-    except Exception:
-        ok = False
-    if not ok:
-        raise TypeError(
-            f"Arrays of the {name!r} namespace cannot be updated in place through "
-            "views, which the network's flat parameter vector relies on; use "
-            "NumPy, PyTorch, CuPy or array-api-strict arrays."
-        )
-
-
-def is_numpy(a) -> bool:
-    """Whether ``a`` is computed with NumPy (ndarray or sparse matrix)."""
-    return ops_for(a) is NUMPY_OPS
-
-
-def to_host(a):
-    """Return ``a`` as a NumPy array on the host (NumPy, sparse, lists: as is).
-
-    A device array is copied to host memory (a transfer).
-    """
-    if a is None or isinstance(a, np.ndarray) or sparse.issparse(a):
-        return a
-    if not hasattr(a, "__dlpack__") and not hasattr(a, "__array_namespace__"):
-        return a  # a list or another array-like: NumPy reads it as it is
-    name = namespace_name(_array_namespace(a))
-    if name == "torch":
-        return a.detach().cpu().numpy()
-    if name == "cupy":  # pragma: no cover - needs a GPU
-        return a.get()
-    try:
-        return np.from_dlpack(a)
-    except (TypeError, BufferError, RuntimeError, ValueError):
-        return np.asarray(a)
-
-
-def from_host(a, like, dtype=None):
-    """NumPy ``a`` moved to the namespace and device of ``like``.
-
-    ``dtype`` is a NumPy-side name ('float32') or the target namespace's dtype;
-    ``None`` keeps ``a``'s kind (a float array takes ``like``'s dtype).  For a
-    NumPy ``like`` this is ``a`` itself, untouched.
-    """
-    if a is None:
-        return None
-    ops = ops_for(like)
-    if ops is NUMPY_OPS:
-        return a
-    xp = ops.xp
-    a = np.asarray(a)
-    if dtype is None and a.dtype.kind == "f":
-        dtype = like.dtype
-    elif dtype is None and a.dtype.kind == "b":
-        dtype = xp.bool
-    elif dtype is None:
-        dtype = xp.int64
-    elif not _is_namespace_dtype(xp, dtype):
-        dtype = getattr(xp, np.dtype(dtype).name)
-    return xp.asarray(np.ascontiguousarray(a), dtype=dtype, device=like.device)
-
-
-def _is_namespace_dtype(xp, dtype):
-    if isinstance(dtype, np.dtype | str) or (
-        isinstance(dtype, type) and issubclass(dtype, np.generic)
-    ):
-        return False
-    try:
-        return dtype in (xp.float32, xp.float64, xp.bool, xp.int64, xp.int32)
-    except TypeError:
-        return False
-
-
-def numpy_dtype(dtype):
-    """Return the NumPy dtype of the same name as ``dtype`` (of any namespace)."""
-    if isinstance(dtype, np.dtype) or (
-        isinstance(dtype, type) and issubclass(dtype, np.generic)
-    ):
-        return np.dtype(dtype)
-    return np.dtype(str(dtype).rsplit(".", 1)[-1].strip("'>)"))
-
-
-def take_rows(a, rows):
-    """``a[rows]`` for host integer ``rows``, in ``a``'s namespace."""
-    ops = ops_for(a)
-    if ops is NUMPY_OPS:
-        return a[rows]
-    return ops.take(a, from_host(rows, like=a))
-
-
-def same_place(a, b) -> bool:
-    """Whether two arrays share one namespace and device (NumPy and sparse: yes)."""
-    ops_a, ops_b = ops_for(a), ops_for(b)
-    if ops_a is NUMPY_OPS and ops_b is NUMPY_OPS:
-        return True
-    return ops_a is ops_b and a.device == b.device
-
-
-def check_same_namespace(X, fitted, estimator, method):
-    """Raise when ``X`` is not in the namespace and on the device of ``fitted``.
-
-    ``fitted`` is a fitted array of ``estimator`` (its first weight matrix).  The
-    message follows scikit-learn's ``check_same_namespace``.
-    """
-    if same_place(X, fitted):
-        return
-    fit_ns = ops_for(fitted).name
-    x_ns = ops_for(X).name
-    where = (
-        f"Array namespaces used during fit ({fit_ns}) and {method} ({x_ns}) differ."
-        if fit_ns != x_ns
-        else f"Devices used during fit ({fitted.device}) and {method} "
-        f"({X.device}) differ."
-    )
-    raise ValueError(
-        f"Inputs passed to {type(estimator).__name__}.{method}() must use the same "
-        f"namespace and the same device as those passed to fit(). {where} Move X "
-        "there (arrays other than NumPy's need "
-        "sklearn.set_config(array_api_dispatch=True)), or refit the model on data "
-        "of the new namespace and device."
-    )
 
 
 def foreign_ops(a):
@@ -676,130 +524,4 @@ def foreign_ops(a):
     ``None`` for NumPy arrays, sparse matrices and anything that is not an array
     (lists, data frames), which scikit-learn's validation turns into NumPy.
     """
-    if a is None or isinstance(a, np.ndarray) or sparse.issparse(a):
-        return None
-    ops = _OPS_BY_TYPE.get(type(a))
-    if ops is None:
-        if not hasattr(a, "__dlpack__") and not hasattr(a, "__array_namespace__"):
-            return None
-        try:
-            _array_namespace(a)
-        except TypeError:
-            return None
-        ops = ops_for(a)
-    return None if ops is NUMPY_OPS else ops
-
-
-def float_dtypes(a):
-    """Return the float dtypes of ``a``'s namespace on its device, widest first."""
-    ops = ops_for(a)
-    if ops is NUMPY_OPS:
-        return (np.float64, np.float32)
-    found = ops.xp.__array_namespace_info__().dtypes(
-        kind="real floating", device=a.device
-    )
-    return tuple(found[name] for name in ("float64", "float32") if name in found)
-
-
-# -- pickling: arrays of other namespaces travel as NumPy arrays ------------------
-# The marker key of an array that host_state moved to the host: a plain dict of
-# a NumPy array and two strings, so that skops needs no extra trusted type.
-_MOVED = "__sk_scratchnet_moved_array__"
-
-
-def _convert(value, fn, seen):
-    """Return ``value`` with ``fn`` applied to its arrays.
-
-    Walks containers and our own objects (optimizers, early-stopping state);
-    the originals are not modified.
-    """
-    if isinstance(value, dict) and not is_moved(value):
-        return {k: _convert(v, fn, seen) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        converted = [_convert(v, fn, seen) for v in value]
-        return converted if isinstance(value, list) else type(value)(converted)
-    converted = fn(value)
-    if converted is not value:
-        return converted
-    if type(value).__module__.startswith("sk_scratchnet.") and hasattr(
-        value, "__dict__"
-    ):
-        if id(value) in seen:
-            return seen[id(value)]
-        twin = copy.copy(value)
-        seen[id(value)] = twin
-        twin.__dict__.update(_convert(dict(value.__dict__), fn, seen))
-        return twin
-    return value
-
-
-def is_moved(value) -> bool:
-    """Tell whether ``value`` is an array that :func:`host_state` moved to the host."""
-    return isinstance(value, dict) and value.get(_MOVED) is True
-
-
-def _to_moved(value):
-    if foreign_ops(value) is None:
-        return value
-    return {
-        _MOVED: True,
-        "array": to_host(value),
-        "namespace": ops_for(value).name,
-        "device": str(value.device),
-    }
-
-
-def host_state(state):
-    """Return a copy of an estimator's state with device arrays as NumPy arrays."""
-    return _convert(state, _to_moved, {})
-
-
-def _device_like(namespace, device, dtype):
-    """Return an empty array on ``namespace``/``device``, or None if unavailable."""
-    try:
-        if namespace == "torch":
-            import torch
-
-            return torch.empty(0, dtype=getattr(torch, dtype.name), device=device)
-        if namespace == "array_api_strict":
-            import array_api_strict as xp
-
-            names = {str(d): d for d in xp.__array_namespace_info__().devices()}
-            return xp.empty(0, dtype=getattr(xp, dtype.name), device=names[device])
-        if namespace == "cupy":  # pragma: no cover - needs a GPU
-            import cupy
-
-            with cupy.cuda.Device(int(device.rsplit(" ", 1)[-1].strip(">"))):
-                return cupy.empty(0, dtype=dtype)
-    except Exception:  # the library or the device is not here
-        return None
-    return None
-
-
-def restore_state(state):
-    """Undo :func:`host_state`: arrays back to their namespace and device.
-
-    Where that library or device is missing, they stay NumPy arrays (a warning
-    says so).
-    """
-    missing = set()
-
-    def back(value):
-        if not is_moved(value):
-            return value
-        array, namespace, device = value["array"], value["namespace"], value["device"]
-        like = _device_like(namespace, device, array.dtype)
-        if like is None:
-            missing.add(f"{namespace} ({device})")
-            return array
-        return from_host(array, like=like, dtype=like.dtype)
-
-    restored = _convert(state, back, {})
-    if missing:
-        warnings.warn(
-            f"The model was fitted on {', '.join(sorted(missing))} arrays, which "
-            "are not available here; its arrays are NumPy arrays instead.",
-            UserWarning,
-            stacklevel=3,
-        )
-    return restored
+    return None if foreign_namespace(a) is None else ops_for(a)

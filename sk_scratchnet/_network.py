@@ -40,8 +40,9 @@ import numpy as np
 from scipy import sparse
 
 from sk_scratchnet._activations import Activation
+from sk_scratchnet._devices import from_host
 from sk_scratchnet._heads import Head
-from sk_scratchnet._namespace import NUMPY_OPS, from_host, ops_for
+from sk_scratchnet._namespace import NUMPY_OPS, ops_for
 from sk_scratchnet._rowhash import keyed_uniform
 from sk_scratchnet._threads import blas_threads
 

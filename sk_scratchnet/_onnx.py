@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from sk_scratchnet._activations import ELU_ALPHA, LEAKY_RELU_SLOPE
-from sk_scratchnet._namespace import to_host
+from sk_scratchnet._devices import to_host
 from sk_scratchnet._network import activation_names
 
 __all__ = ["register_skl2onnx", "to_onnx"]

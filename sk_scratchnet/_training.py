@@ -26,6 +26,8 @@ import scipy.optimize
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
+from sk_scratchnet._devices import from_host, to_host
+
 # EarlyStopping stays importable from here: pickles of earlier releases name it so.
 from sk_scratchnet._early_stopping import (
     WATCH_SCORE,
@@ -33,7 +35,7 @@ from sk_scratchnet._early_stopping import (
     ValidationMonitor,
     Watch,
 )
-from sk_scratchnet._namespace import from_host, ops_for, to_host
+from sk_scratchnet._namespace import ops_for
 from sk_scratchnet._network import (
     Batch,
     Network,

@@ -20,7 +20,7 @@ from sklearn import config_context
 from sklearn.utils import get_tags
 
 from sk_scratchnet import ScratchMLPClassifier, ScratchMLPRegressor
-from sk_scratchnet._namespace import to_host
+from sk_scratchnet._devices import to_host
 from tests._helpers import make_data, make_regression_data
 
 xps = pytest.importorskip("array_api_strict")

@@ -1,4 +1,4 @@
-"""The array-library layer: ``ArrayAPIOps`` must compute what ``NUMPY_OPS`` does.
+"""The per-batch operations: ``ArrayAPIOps`` must compute what ``NUMPY_OPS`` does.
 
 Every function of :class:`ArrayAPIOps` is run on array-api-strict arrays (float64
 on its default device, float32 on a second device) and compared with the same
@@ -7,7 +7,6 @@ the input's namespace, dtype and device, and ``out=`` must be filled and returne
 even when it is a view into a larger buffer.
 """
 
-import pickle
 import warnings
 
 import numpy as np
@@ -15,24 +14,9 @@ import pytest
 import scipy.special
 from scipy import sparse
 
-from sk_scratchnet import ScratchMLPClassifier, _namespace
-from sk_scratchnet._namespace import (
-    NUMPY_OPS,
-    ArrayAPIOps,
-    check_same_namespace,
-    float_dtypes,
-    foreign_ops,
-    from_host,
-    host_state,
-    is_moved,
-    is_numpy,
-    numpy_dtype,
-    ops_for,
-    restore_state,
-    take_rows,
-    to_host,
-)
-from sk_scratchnet._optimizers import Adam
+from sk_scratchnet import _namespace
+from sk_scratchnet._devices import from_host, numpy_dtype, to_host
+from sk_scratchnet._namespace import NUMPY_OPS, ArrayAPIOps, foreign_ops, ops_for
 
 xps = pytest.importorskip("array_api_strict")
 
@@ -401,8 +385,6 @@ def test_take_rows_and_take(ops, data, place):
     weights = _strict(a[:, 0], place)
     _assert_same(ops.take(weights, rows_dev), a[rows, 0], place, A)
     _assert_same(ops.take(weights, slice(1, 3)), a[1:3, 0], place, A)
-    _assert_same(take_rows(A, rows), a[rows], place, A)
-    assert take_rows(a, rows).tolist() == a[rows].tolist()
 
 
 def test_hstack_reshape_copy_astype(ops, data, place):
@@ -473,7 +455,6 @@ def test_ops_for_numpy_memmap_and_sparse(tmp_path):
         sparse.csr_array(a),
     ):
         assert ops_for(array) is NUMPY_OPS
-        assert is_numpy(array)
     del memmap
 
 
@@ -485,7 +466,6 @@ def test_ops_for_strict_and_torch():
     assert (
         ops_for(xps.asarray([1.0], dtype=xps.float32, device=_device("device1"))) is ops
     )
-    assert not is_numpy(xps.asarray([1.0]))
     torch = pytest.importorskip("torch", reason=TORCH_REASON)
     assert ops_for(torch.asarray([1.0])).name == "torch"
 
@@ -505,213 +485,3 @@ def test_foreign_ops():
     ):
         assert foreign_ops(value) is None
     assert foreign_ops(xps.asarray([1.0])) is ops_for(xps.asarray([1.0]))
-
-
-@pytest.mark.parametrize(
-    ("dtype", "expected"),
-    [
-        (np.float32, np.float32),
-        (np.dtype("float64"), np.float64),
-        (np.int64, np.int64),
-        (xps.float32, np.float32),
-        (xps.float64, np.float64),
-        (xps.int64, np.int64),
-        (xps.bool, np.bool_),
-    ],
-)
-def test_numpy_dtype(dtype, expected):
-    assert numpy_dtype(dtype) == np.dtype(expected)
-
-
-def test_numpy_dtype_of_torch_dtypes():
-    torch = pytest.importorskip("torch", reason=TORCH_REASON)
-    assert numpy_dtype(torch.float32) == np.float32
-    assert numpy_dtype(torch.float64) == np.float64
-    assert numpy_dtype(torch.int64) == np.int64
-
-
-def test_float_dtypes():
-    assert float_dtypes(np.ones(2)) == (np.float64, np.float32)
-    assert float_dtypes(xps.asarray([1.0])) == (xps.float64, xps.float32)
-    no_f64 = xps.asarray([1.0], dtype=xps.float32, device=_device("no_float64"))
-    assert float_dtypes(no_f64) == (xps.float32,)
-
-
-# ----------------------------------------------------------- host transfers
-@pytest.mark.parametrize(
-    "host",
-    [
-        np.arange(12.0).reshape(4, 3) / 7,
-        np.arange(5),
-        np.array([True, False, True]),
-    ],
-    ids=["float", "int", "bool"],
-)
-def test_to_host_from_host_round_trip(place, host):
-    like = _strict(np.zeros(1), place)
-    moved = from_host(host, like=like)
-    assert type(moved) is type(like)
-    assert moved.device == like.device
-    expected_dtype = {"f": np.dtype(place[0]), "i": np.int64, "b": np.bool_}
-    assert numpy_dtype(moved.dtype) == expected_dtype[host.dtype.kind]
-    back = to_host(moved)
-    assert isinstance(back, np.ndarray)
-    np.testing.assert_array_equal(back, host.astype(expected_dtype[host.dtype.kind]))
-
-
-def test_from_host_with_an_explicit_dtype(place):
-    like = _strict(np.zeros(1), place)
-    host = np.arange(4.0)
-    for dtype in ("float32", xps.float32):
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            moved = from_host(host, like=like, dtype=dtype)
-        assert moved.dtype == xps.float32
-        assert moved.device == like.device
-    # a non-contiguous NumPy array moves too
-    moved = from_host(np.arange(10.0)[::2], like=like)
-    np.testing.assert_array_equal(to_host(moved), np.arange(10.0)[::2])
-
-
-def test_to_host_from_host_with_torch():
-    torch = pytest.importorskip("torch", reason=TORCH_REASON)
-    like = torch.zeros(1, dtype=torch.float32)
-    host = np.arange(6.0).reshape(2, 3)
-    moved = from_host(host, like=like)
-    assert isinstance(moved, torch.Tensor)
-    assert moved.dtype == torch.float32
-    assert moved.device == like.device
-    back = to_host(moved)
-    assert isinstance(back, np.ndarray)
-    np.testing.assert_array_equal(back, host.astype(np.float32))
-    grad = torch.ones(3, dtype=torch.float64, requires_grad=True)
-    np.testing.assert_array_equal(to_host(grad), np.ones(3))
-
-
-def test_host_values_pass_through():
-    a = np.arange(3.0)
-    matrix = sparse.csr_matrix(np.eye(2))
-    values = [[1.0, 2.0]]
-    assert to_host(a) is a
-    assert to_host(matrix) is matrix
-    assert to_host(values) is values
-    assert to_host(None) is None
-    assert from_host(None, like=xps.asarray([1.0])) is None
-    assert from_host(a, like=np.zeros(1)) is a
-    assert from_host(a, like=np.zeros(1, np.float32)) is a
-    assert from_host(a, like=sparse.csr_matrix(np.eye(2))) is a
-
-
-# ----------------------------------------------------------- same namespace
-def test_check_same_namespace_passes_on_the_same_place():
-    clf = ScratchMLPClassifier()
-    A = xps.asarray(np.ones((2, 2)))
-    check_same_namespace(xps.asarray(np.ones((3, 2))), A, clf, "predict")
-    check_same_namespace(np.ones((3, 2)), np.ones((2, 2)), clf, "predict")
-    check_same_namespace(
-        sparse.csr_matrix(np.ones((3, 2))), np.ones((2, 2)), clf, "fit"
-    )
-
-
-def test_check_same_namespace_names_the_namespaces():
-    clf = ScratchMLPClassifier()
-    with pytest.raises(ValueError) as error:
-        check_same_namespace(np.ones((3, 2)), xps.asarray([1.0]), clf, "predict_proba")
-    message = str(error.value)
-    assert (
-        "Inputs passed to ScratchMLPClassifier.predict_proba() must use the same "
-        in (message)
-    )
-    assert "namespace and the same device as those passed to fit()" in message
-    assert (
-        "Array namespaces used during fit (array_api_strict) and predict_proba "
-        "(numpy) differ." in message
-    )
-    assert "array_api_dispatch=True" in message
-
-
-def test_check_same_namespace_names_the_devices():
-    clf = ScratchMLPClassifier()
-    fitted = xps.asarray([1.0])
-    X = xps.asarray(np.ones((3, 2)), device=_device("device1"))
-    with pytest.raises(ValueError) as error:
-        check_same_namespace(X, fitted, clf, "partial_fit")
-    message = str(error.value)
-    assert "ScratchMLPClassifier.partial_fit() must use the same namespace" in message
-    assert (
-        f"Devices used during fit ({fitted.device}) and partial_fit ({X.device}) "
-        "differ." in message
-    )
-
-
-# ----------------------------------------------------------- pickling state
-def _state(place):
-    rng = np.random.default_rng(0)
-    coef = _strict(rng.normal(size=(3, 2)), place)
-    intercept = _strict(rng.normal(size=2), place)
-    optimizer = Adam(8, getattr(xps, place[0]), 0.01, like=coef)
-    optimizer.m[...] = _strict(np.arange(8.0), place)
-    return {
-        "coefs_": [coef],
-        "intercepts_": (intercept,),
-        "nested": {"same": coef, "host": np.arange(3.0), "n": 3, "name": "relu"},
-        "_optimizer": optimizer,
-        "_optimizer_again": optimizer,
-    }
-
-
-def test_host_state_and_restore_state(place):
-    state = _state(place)
-    saved = pickle.loads(pickle.dumps(host_state(state)))
-    # the original state is untouched
-    assert type(state["coefs_"][0]) is type(xps.asarray([1.0]))
-    assert type(state["_optimizer"].m) is type(xps.asarray([1.0]))
-    assert is_moved(saved["coefs_"][0])
-    assert is_moved(saved["intercepts_"][0])
-    assert is_moved(saved["_optimizer"].m)
-    assert isinstance(saved["nested"]["host"], np.ndarray)
-    assert saved["nested"]["n"] == 3
-    assert saved["_optimizer"] is saved["_optimizer_again"]
-
-    restored = restore_state(saved)
-    for key, index in (("coefs_", 0), ("intercepts_", 0)):
-        original = state[key][index]
-        back = restored[key][index]
-        assert type(back) is type(original)
-        assert back.device == original.device
-        assert back.dtype == original.dtype
-        np.testing.assert_array_equal(to_host(back), to_host(original))
-    assert isinstance(restored["intercepts_"], tuple)
-    assert restored["_optimizer"].m.device == state["_optimizer"].m.device
-    np.testing.assert_array_equal(to_host(restored["_optimizer"].m), np.arange(8.0))
-    np.testing.assert_array_equal(
-        to_host(restored["nested"]["same"]), to_host(state["coefs_"][0])
-    )
-    assert restored["_optimizer"] is restored["_optimizer_again"]
-
-
-def test_restore_state_without_the_device_warns(monkeypatch, place):
-    state = _state(place)
-    saved = host_state(state)
-    monkeypatch.setattr(_namespace, "_device_like", lambda *args: None)
-    with pytest.warns(UserWarning, match="not available here") as record:
-        restored = restore_state(saved)
-    assert len(record) == 1
-    message = str(record[0].message)
-    assert "array_api_strict" in message
-    assert place[1] in message
-    assert "NumPy arrays instead" in message
-    coef = restored["coefs_"][0]
-    assert isinstance(coef, np.ndarray)
-    assert coef.dtype == np.dtype(place[0])
-    np.testing.assert_array_equal(coef, to_host(state["coefs_"][0]))
-    assert isinstance(restored["_optimizer"].m, np.ndarray)
-
-
-def test_host_state_leaves_numpy_state_alone():
-    state = {"coefs_": [np.ones((2, 2))], "n": 1}
-    saved = host_state(state)
-    assert saved["coefs_"][0] is state["coefs_"][0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert restore_state(saved)["coefs_"][0] is state["coefs_"][0]
