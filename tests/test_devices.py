@@ -33,27 +33,15 @@ from sk_scratchnet._devices import (
 from sk_scratchnet._namespace import foreign_ops, ops_for
 from sk_scratchnet._optimizers import Adam
 from tests._helpers import strict_warnings
-
-xps = pytest.importorskip("array_api_strict")
-
-TORCH_REASON = "PyTorch is an optional extra: pip install torch"
-
-# (NumPy dtype name, array-api-strict device name)
-PLACES = [("float64", "CPU_DEVICE"), ("float32", "device1")]
-PLACE_IDS = ["float64-CPU_DEVICE", "float32-device1"]
-
-
-def _device(name):
-    return xps.Device(name)
-
-
-def _strict(a, place):
-    """NumPy ``a`` as an array-api-strict array of ``place``'s dtype and device."""
-    dtype, device = place
-    a = np.asarray(a)
-    if a.dtype.kind == "f":
-        return xps.asarray(a.astype(dtype), device=_device(device))
-    return xps.asarray(a, device=_device(device))
+from tests._strict_arrays import (
+    PLACE_IDS,
+    PLACES,
+    TORCH_REASON,
+    host_values,
+    strict_array,
+    strict_device,
+    xps,
+)
 
 
 @pytest.fixture(params=PLACES, ids=PLACE_IDS)
@@ -77,24 +65,11 @@ def test_namespace_name():
 
 
 def test_foreign_namespace():
-    import pandas as pd
-
-    frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
-    for value in (
-        None,
-        [[1.0, 2.0]],
-        (1.0, 2.0),
-        3.0,
-        frame,
-        frame["a"],
-        np.ones(3),
-        np.ones(3).view(np.recarray),
-        sparse.csr_matrix(np.eye(2)),
-    ):
+    for value in [*host_values(), 3.0, np.ones(3).view(np.recarray)]:
         assert foreign_namespace(value) is None
     a = xps.asarray([1.0])
     assert foreign_namespace(a) is ops_for(a).xp
-    b = xps.asarray([1.0], dtype=xps.float32, device=_device("device1"))
+    b = xps.asarray([1.0], dtype=xps.float32, device=strict_device("device1"))
     assert foreign_namespace(b) is foreign_namespace(a)
     torch = pytest.importorskip("torch", reason=TORCH_REASON)
     assert namespace_name(foreign_namespace(torch.ones(2))) == "torch"
@@ -195,7 +170,7 @@ def test_numpy_dtype_of_torch_dtypes():
 def test_float_dtypes():
     assert float_dtypes(np.ones(2)) == (np.float64, np.float32)
     assert float_dtypes(xps.asarray([1.0])) == (xps.float64, xps.float32)
-    no_f64 = xps.asarray([1.0], dtype=xps.float32, device=_device("no_float64"))
+    no_f64 = xps.asarray([1.0], dtype=xps.float32, device=strict_device("no_float64"))
     assert float_dtypes(no_f64) == (xps.float32,)
 
 
@@ -210,7 +185,7 @@ def test_float_dtypes():
     ids=["float", "int", "bool"],
 )
 def test_to_host_from_host_round_trip(place, host):
-    like = _strict(np.zeros(1), place)
+    like = strict_array(np.zeros(1), place)
     moved = from_host(host, like=like)
     assert type(moved) is type(like)
     assert moved.device == like.device
@@ -222,7 +197,7 @@ def test_to_host_from_host_round_trip(place, host):
 
 
 def test_from_host_with_an_explicit_dtype(place):
-    like = _strict(np.zeros(1), place)
+    like = strict_array(np.zeros(1), place)
     host = np.arange(4.0)
     for dtype in ("float32", xps.float32):
         with warnings.catch_warnings():
@@ -266,7 +241,7 @@ def test_host_values_pass_through():
 
 def test_take_rows(place):
     a = np.arange(15.0).reshape(5, 3)
-    A = _strict(a, place)
+    A = strict_array(a, place)
     rows = np.array([4, 0, 0, 2])
     taken = take_rows(A, rows)
     assert type(taken) is type(A)
@@ -280,7 +255,7 @@ def test_take_rows(place):
 # ----------------------------------------------------------- same namespace
 def test_same_place():
     A = xps.asarray([1.0])
-    other_device = xps.asarray([1.0], device=_device("device1"))
+    other_device = xps.asarray([1.0], device=strict_device("device1"))
     assert same_place(np.ones(2), sparse.csr_matrix(np.eye(2)))
     assert same_place(A, xps.asarray([2.0, 3.0]))
     assert not same_place(A, other_device)
@@ -323,7 +298,7 @@ def test_check_same_namespace_names_the_namespaces():
 def test_check_same_namespace_names_the_devices():
     clf = ScratchMLPClassifier()
     fitted = xps.asarray([1.0])
-    X = xps.asarray(np.ones((3, 2)), device=_device("device1"))
+    X = xps.asarray(np.ones((3, 2)), device=strict_device("device1"))
     with pytest.raises(ValueError) as error:
         check_same_namespace(X, fitted, clf, "partial_fit")
     message = str(error.value)
@@ -337,10 +312,10 @@ def test_check_same_namespace_names_the_devices():
 # ----------------------------------------------------------- pickling state
 def _state(place):
     rng = np.random.default_rng(0)
-    coef = _strict(rng.normal(size=(3, 2)), place)
-    intercept = _strict(rng.normal(size=2), place)
+    coef = strict_array(rng.normal(size=(3, 2)), place)
+    intercept = strict_array(rng.normal(size=2), place)
     optimizer = Adam(8, getattr(xps, place[0]), 0.01, like=coef)
-    optimizer.m[...] = _strict(np.arange(8.0), place)
+    optimizer.m[...] = strict_array(np.arange(8.0), place)
     return {
         "coefs_": [coef],
         "intercepts_": (intercept,),

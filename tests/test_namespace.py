@@ -17,27 +17,15 @@ from scipy import sparse
 from sk_scratchnet import _namespace
 from sk_scratchnet._devices import from_host, numpy_dtype, to_host
 from sk_scratchnet._namespace import NUMPY_OPS, ArrayAPIOps, foreign_ops, ops_for
-
-xps = pytest.importorskip("array_api_strict")
-
-TORCH_REASON = "PyTorch is an optional extra: pip install torch"
-
-# (NumPy dtype name, array-api-strict device name)
-PLACES = [("float64", "CPU_DEVICE"), ("float32", "device1")]
-PLACE_IDS = ["float64-CPU_DEVICE", "float32-device1"]
-
-
-def _device(name):
-    return xps.Device(name)
-
-
-def _strict(a, place):
-    """NumPy ``a`` as an array-api-strict array of ``place``'s dtype and device."""
-    dtype, device = place
-    a = np.asarray(a)
-    if a.dtype.kind == "f":
-        return xps.asarray(a.astype(dtype), device=_device(device))
-    return xps.asarray(a, device=_device(device))
+from tests._strict_arrays import (
+    PLACE_IDS,
+    PLACES,
+    TORCH_REASON,
+    host_values,
+    strict_array,
+    strict_device,
+    xps,
+)
 
 
 def _tolerance(place):
@@ -71,7 +59,7 @@ def data(place):
     b = rng.normal(size=(5, 3)).astype(place[0])
     a[0, 0] = 0.0
     b[1, 1] = a[1, 1]  # a tie for maximum/minimum/greater/less
-    return a, b, _strict(a, place), _strict(b, place)
+    return a, b, strict_array(a, place), strict_array(b, place)
 
 
 @pytest.fixture
@@ -139,7 +127,7 @@ def test_binary_writes_into_a_view_of_a_bigger_buffer(ops, data, place, name):
 def test_python_scalar_operands(ops, data, place, name, scalar):
     a, _, _, _ = data
     a = np.where(a == 0, 0.25, a).astype(place[0])  # no division by zero
-    A = _strict(a, place)
+    A = strict_array(a, place)
     # NumPy keeps the array's dtype for a Python (weak) scalar; so must we.
     expected = getattr(NUMPY_OPS, name)(a, float(scalar))
     _assert_same(getattr(ops, name)(A, scalar), expected, place, A)
@@ -171,7 +159,7 @@ def test_unary_matches_numpy(ops, data, place, name):
 def test_unary_of_positive_values_matches_numpy(ops, data, place, name):
     a, _, _, _ = data
     a = np.abs(a) + 0.5
-    A = _strict(a, place)
+    A = strict_array(a, place)
     out = ops.empty(A.shape, A.dtype, like=A)
     result = getattr(ops, name)(A, out=out)
     assert result is out
@@ -197,7 +185,7 @@ TAILS = {
 
 def test_expit_in_the_far_tails(ops, place):
     z = np.array(TAILS[place[0]], dtype=place[0])
-    Z = _strict(z, place)
+    Z = strict_array(z, place)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         result = ops.expit(Z)
@@ -219,7 +207,7 @@ def test_expit_in_the_far_tails(ops, place):
 
 def test_erf_on_strict_arrays_uses_scipy_on_the_host(ops, place):
     z = np.linspace(-4, 4, 17).astype(place[0])
-    Z = _strict(z, place)
+    Z = strict_array(z, place)
     _assert_same(ops.erf(Z), scipy.special.erf(z), place, Z)
 
 
@@ -242,7 +230,7 @@ def test_erf_on_torch_uses_torch(monkeypatch):
 def test_xlogy_is_zero_where_x_is_zero(ops, place):
     x = np.array([[0.0, 0.0, 0.0, 1.0, 2.0, 0.5]], dtype=place[0])
     y = np.array([[0.0, 1.0, 3.0, 0.5, 3.0, 1e-30]], dtype=place[0])
-    X, Y = _strict(x, place), _strict(y, place)
+    X, Y = strict_array(x, place), strict_array(y, place)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         result = ops.xlogy(X, Y)
@@ -254,7 +242,7 @@ def test_xlogy_is_zero_where_x_is_zero(ops, place):
 def test_matmul_and_copyto(ops, data, place):
     a, b, A, B = data
     expected = a @ b.T
-    Bt = _strict(b.T, place)
+    Bt = strict_array(b.T, place)
     _assert_same(ops.matmul(A, Bt), expected, place, A)
     big = ops.zeros((6, 6), A.dtype, like=A)
     out = big[1:, 1:]
@@ -345,7 +333,7 @@ def test_maximum_zero_and_multiply_mask(ops, data, place):
     _assert_same(big[1:6, :], np.maximum(a, 0), place, A)
     mask = b > 0
     y = ops.copy(A)
-    assert ops.multiply_mask(y, _strict(mask, place)) is y
+    assert ops.multiply_mask(y, strict_array(mask, place)) is y
     _assert_same(y, a * mask, place, A)
     x = a.copy()
     assert NUMPY_OPS.multiply_mask(x, mask) is x
@@ -382,7 +370,7 @@ def test_take_rows_and_take(ops, data, place):
     assert ops.take_rows(A, rows_dev, out) is out
     _assert_same(big[1:5, :], expected, place, A)
     _assert_same(ops.take(A, rows_dev), a[rows], place, A)
-    weights = _strict(a[:, 0], place)
+    weights = strict_array(a[:, 0], place)
     _assert_same(ops.take(weights, rows_dev), a[rows, 0], place, A)
     _assert_same(ops.take(weights, slice(1, 3)), a[1:3, 0], place, A)
 
@@ -427,7 +415,7 @@ def test_all_finite_and_dense(ops, data, place):
     for bad in (np.nan, np.inf, -np.inf):
         b = a.copy()
         b[2, 1] = bad
-        assert ops.all_finite(_strict(b, place)) is False
+        assert ops.all_finite(strict_array(b, place)) is False
         assert NUMPY_OPS.all_finite(b) is False
     assert ops.dense(A) is A
 
@@ -463,25 +451,13 @@ def test_ops_for_strict_and_torch():
     assert isinstance(ops, ArrayAPIOps)
     assert ops.name == "array_api_strict"
     assert ops.is_numpy is False
-    assert (
-        ops_for(xps.asarray([1.0], dtype=xps.float32, device=_device("device1"))) is ops
-    )
+    on_device1 = xps.asarray([1.0], dtype=xps.float32, device=strict_device("device1"))
+    assert ops_for(on_device1) is ops
     torch = pytest.importorskip("torch", reason=TORCH_REASON)
     assert ops_for(torch.asarray([1.0])).name == "torch"
 
 
 def test_foreign_ops():
-    import pandas as pd
-
-    frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
-    for value in (
-        None,
-        [[1.0, 2.0]],
-        (1.0, 2.0),
-        frame,
-        frame["a"],
-        np.ones(3),
-        sparse.csr_matrix(np.eye(2)),
-    ):
+    for value in host_values():
         assert foreign_ops(value) is None
     assert foreign_ops(xps.asarray([1.0])) is ops_for(xps.asarray([1.0]))
