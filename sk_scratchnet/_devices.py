@@ -27,6 +27,7 @@ import warnings
 
 import numpy as np
 from scipy import sparse
+from sklearn import get_config
 
 try:  # scikit-learn >= 1.7 ships array_api_compat
     from sklearn.externals import array_api_compat as _compat
@@ -75,7 +76,7 @@ def namespace_name(xp) -> str:
     NumPy).
     """
     name = xp.__name__
-    for short in ("torch", "cupy", "array_api_strict", "numpy", "jax", "dask"):
+    for short in ("torch", "cupy", "array_api_strict", "jax", "numpy", "dask"):
         if short in name:
             return short
     return name
@@ -99,6 +100,10 @@ def namespace_of(a):
         pass
     xp = array_namespace(a)
     name = namespace_name(xp)
+    if name == "jax" and not get_config()["array_api_dispatch"]:
+        # Without dispatch validation turns it into NumPy, as any array-like
+        # (not cached: the configuration may change).
+        return None
     if name == "numpy":
         xp = None
     else:

@@ -679,3 +679,18 @@ def test_onnx_export_of_a_torch_model(dtype):
 @pytest.mark.parametrize("cls", [ScratchMLPClassifier, ScratchMLPRegressor])
 def test_array_api_support_tag(cls):
     assert get_tags(cls()).array_api_support is True
+
+
+def test_jax_arrays_are_rejected_under_dispatch_and_converted_without():
+    # JAX arrays are immutable: the flat parameter vector cannot be updated
+    # through its views, so dispatch refuses them with a clear TypeError; with
+    # dispatch off they are array-likes that validation turns into NumPy.
+    jnp = pytest.importorskip("jax.numpy")
+    X, y = make_data(60, 4, 2, 0)
+    Xj = jnp.asarray(X.astype(np.float32))
+    clf = ScratchMLPClassifier(max_iter=3, random_state=0).fit(Xj, y)
+    assert isinstance(clf.coefs_[0], np.ndarray)
+    assert clf.predict(Xj).shape == (60,)
+    with config_context(array_api_dispatch=True):
+        with pytest.raises(TypeError, match="'jax' namespace cannot be updated"):
+            ScratchMLPClassifier(max_iter=3).fit(Xj, jnp.asarray(y))

@@ -56,6 +56,7 @@ def test_namespace_name():
         ("sklearn.externals.array_api_compat.torch", "torch"),
         ("array_api_compat.cupy", "cupy"),
         ("array_api_compat.numpy", "numpy"),
+        ("jax.numpy", "jax"),
         ("numpy", "numpy"),
         ("array_api_compat.dask.array", "dask"),
         ("somelib", "somelib"),
