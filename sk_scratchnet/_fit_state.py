@@ -120,31 +120,3 @@ class FitState:
         if history.loss is not None:
             attributes["loss_"] = history.loss
         return attributes
-
-
-# Our fitted-state objects beyond the optimizer, pickled as plain dicts: loading
-# a model (skops) then trusts no type of ours but the estimator and optimizer.
-_PLAIN_PICKLED = {"_stopper": EarlyStopping, "_schedule": LearningRateSchedule}
-_PLAIN_TAG = "sk_scratchnet plain object"
-
-
-def plain_objects(state):
-    """``state`` with the objects of ``_PLAIN_PICKLED`` as tagged dicts."""
-    if not any(isinstance(state.get(k), c) for k, c in _PLAIN_PICKLED.items()):
-        return state
-    state = dict(state)
-    for key, cls in _PLAIN_PICKLED.items():
-        if isinstance(state.get(key), cls):
-            state[key] = {_PLAIN_TAG: cls.__name__, **vars(state[key])}
-    return state
-
-
-def rebuilt_objects(state):
-    """Undo :func:`plain_objects` (objects pickled as such load as they are)."""
-    for key, cls in _PLAIN_PICKLED.items():
-        value = state.get(key)
-        if isinstance(value, dict) and value.get(_PLAIN_TAG) == cls.__name__:
-            obj = cls.__new__(cls)
-            obj.__dict__.update({k: v for k, v in value.items() if k != _PLAIN_TAG})
-            state = {**state, key: obj}
-    return state
