@@ -236,7 +236,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         sample_weight = to_host(sample_weight)  # weights follow X via the host
         weights, labels = self._training_weights(sample_weight, X, y, labels, call)
         layout = ParamLayout(arch.layer_units(X.shape[1], Y.shape[1]))
-        head = self._head(labels) if first_pass else get_head(self._loss)
+        head = self._head(labels) if first_pass else get_head(self._training_state.loss)
         state = FitState(first_pass, layout, head, labels)
         if first_pass:
             # Drawn on the host, as MLPClassifier draws them, then moved to X's
@@ -306,6 +306,20 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 "Sample weights must contain at least one non-zero number."
             )
         return weights, labels
+
+    @property
+    def _optimizer(self):
+        """The stochastic solvers' optimizer, read-only, by ``MLPClassifier``'s name.
+
+        For code written against scikit-learn's estimators (its own tests read
+        ``_optimizer.learning_rate``); the state itself is ``_training_state``.
+        """
+        optimizer = self._training_state.optimizer
+        if optimizer is None:
+            raise AttributeError(
+                f"{type(self).__name__} fitted by L-BFGS has no '_optimizer'."
+            )
+        return optimizer
 
     # --------------------------------------------------------------- predicting
     def _predict_rows(self, X, transform, n_columns):

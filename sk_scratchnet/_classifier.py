@@ -363,24 +363,24 @@ default=None
             classes=call.classes,
             warm_start=self.warm_start,
         )
+        if first_pass and call.fitted and codec.class_totals is None:
+            # As before the fitted state was one object: a new fit keeps the
+            # 'balanced' totals of earlier partial_fit calls.
+            codec = LabelCodec(codec.binarizer, self._labels.class_totals)
         return X, Y, y, codec
 
     @property
     def _labels(self):
-        """The :class:`~sk_scratchnet._labels.LabelCodec` of the fitted classes.
+        """The :class:`~sk_scratchnet._labels.LabelCodec` of the fitted classes."""
+        return self._training_state.labels
 
-        Built on demand from its two pickled parts, the binarizer and the
-        ``'balanced'`` class totals, so that a saved model holds no type of
-        ours beyond the estimator (and the pickles of earlier releases load).
-        """
-        return LabelCodec(self._label_binarizer, self.__dict__.get("_class_totals"))
+    @property
+    def _label_binarizer(self):
+        """The fitted ``LabelBinarizer``, read-only, by ``MLPClassifier``'s name."""
+        return self._labels.binarizer
 
     def _fitted_target_attributes(self, state):
-        codec = state.labels
-        attributes = {"_label_binarizer": codec.binarizer, "classes_": codec.classes_}
-        if codec.class_totals is not None:
-            attributes["_class_totals"] = codec.class_totals
-        return attributes
+        return {"classes_": state.labels.classes_}
 
     def _training_weights(self, sample_weight, X, y, labels, call):
         incremental = call.incremental

@@ -9,7 +9,8 @@ forked from the fitted model's), the validation set (the user's, or rows held
 out by the early-stopping split) with its monitor, and the reporter of the
 estimator's callbacks.  The estimator is passed for what only it knows (the
 targets and metric of a validation set, the groups of the split, its
-callbacks); the run writes none of its attributes.
+callbacks) and for the state it resumes from; the run writes none of its
+attributes.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def run_solver(estimator, state, data, call):
 def _run_stochastic(estimator, state, data, call):
     settings, rng, incremental = call.settings, call.rng, call.incremental
     y, sample_weight = call.y, call.sample_weight
-    _resume_solver(state, estimator.__dict__, settings, incremental)
+    fitted = estimator.__dict__.get("_training_state")
+    _resume_solver(state, fitted, settings, incremental)
     val = estimator._validation_data(*call.val, state)
     # One epoch over a chunk has no room for a held-out split: partial_fit
     # trains on all it is given (scikit-learn raises instead).
@@ -111,13 +113,14 @@ def _resume_solver(state, fitted, settings, incremental):
     """Give ``state`` its optimizer, schedule and early-stopping state.
 
     New ones, or for a further ``partial_fit`` (and curves continued by a warm
-    start) forks of the fitted model's, which keeps its own; ``fitted`` is the
-    estimator's ``__dict__``.
+    start) forks of those of ``fitted``, the model's
+    :class:`~sk_scratchnet._fit_state.TrainingState` (``None`` before a first
+    fit), which stays as it is.
     """
     theta = state.net.theta
     # new curves on a first pass, or warm-starting an L-BFGS fit
     # (an L-BFGS fit has no optimizer state, no curves)
-    stochastic_before = "_optimizer" in fitted
+    stochastic_before = fitted is not None and fitted.optimizer is not None
     state.new_curves = state.first_pass or not stochastic_before
     if not incremental or not stochastic_before:
         state.optimizer = make_optimizer(
@@ -126,12 +129,12 @@ def _resume_solver(state, fitted, settings, incremental):
         state.schedule = make_schedule(settings)
     else:
         # A fork: the fitted model keeps the state of the previous calls.
-        state.optimizer = fitted["_optimizer"].fork()
-        state.schedule = fitted["_schedule"]
+        state.optimizer = fitted.optimizer.fork()
+        state.schedule = fitted.schedule
     if state.new_curves:
         state.stopper = EarlyStopping(settings.early_stopping, theta)
     else:
-        state.stopper = fitted["_stopper"].fork()
+        state.stopper = fitted.stopper.fork()
 
 
 def _monitor(state, X_val, Y_val, w_val, metric):

@@ -440,7 +440,7 @@ default=None
             so never negative).
         """
         X = validated_input(self, X, "predict")
-        link = get_head(self._loss).link
+        link = get_head(self._training_state.loss).link
         prediction = self._predict_rows(X, link, self.n_outputs_)
         return prediction[:, 0] if self.n_outputs_ == 1 else prediction
 

@@ -731,6 +731,7 @@ def test_fast_label_encoding_matches_label_binarizer(labels):
     from sklearn.preprocessing import LabelBinarizer
 
     from sk_scratchnet._base import _FitCall
+    from sk_scratchnet._fit_state import TrainingState
 
     X = np.random.default_rng(0).standard_normal((len(labels), 3))
     clf = ScratchMLPClassifier(hidden_layer_sizes=(2,), max_iter=1)
@@ -744,7 +745,8 @@ def test_fast_label_encoding_matches_label_binarizer(labels):
     assert codec.binarizer.y_type_ == reference.y_type_
     assert_array_equal(Y, reference.transform(labels).astype(bool))
     # later calls (partial_fit, warm start) encode against the same classes
-    clf._label_binarizer, clf.classes_ = codec.binarizer, codec.classes_
+    clf._training_state = TrainingState(codec.loss, codec)
+    clf.classes_ = codec.classes_
     call = _FitCall(True, True, None, (None, None), None)
     _, Y_again, _, _ = clf._validate_targets(
         X, labels[::-1], incremental=True, first_pass=False, call=call
@@ -764,7 +766,7 @@ def test_the_label_codec_knows_the_kind_of_target_and_the_loss(y, kind, loss):
     X = np.random.default_rng(0).standard_normal((len(y), 3))
     clf = ScratchMLPClassifier(hidden_layer_sizes=(2,), max_iter=2).fit(X, y)
     assert clf._labels.kind == kind
-    assert clf._labels.loss == loss == clf._loss
+    assert clf._labels.loss == loss == clf._training_state.loss
     assert_array_equal(clf._labels.classes_, clf.classes_)
 
 
