@@ -178,8 +178,8 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         """Return the fitted attributes of the targets (the classifier's classes)."""
         return {}
 
-    def _validation_data(self, X_val, y_val, state):
-        """Validate a user validation set: ``(X_val, y_val, Y_val, None)``."""
+    def _validation_targets(self, X_val, y_val, state):
+        """Return the network's targets ``Y_val`` of a checked validation set."""
         raise NotImplementedError
 
     def _validation_groups(self, y):

@@ -26,6 +26,7 @@ from sk_scratchnet._early_stopping import (
     hold_out,
     split_validation,
 )
+from sk_scratchnet._inputs import validated_validation_set
 from sk_scratchnet._namespace import to_host
 from sk_scratchnet._network import predict_rows
 from sk_scratchnet._training import (
@@ -78,7 +79,10 @@ def _run_stochastic(estimator, state, data, call):
     y, sample_weight = call.y, call.sample_weight
     fitted = estimator.__dict__.get("_training_state")
     _resume_solver(state, fitted, settings, incremental)
-    val = estimator._validation_data(*call.val, state)
+    val = validated_validation_set(estimator, *call.val, state.net.theta)
+    if val is not None:
+        X_val, y_val = val
+        val = X_val, y_val, estimator._validation_targets(X_val, y_val, state), None
     # One epoch over a chunk has no room for a held-out split: partial_fit
     # trains on all it is given (scikit-learn raises instead).
     if settings.early_stopping and val is None and not incremental:
