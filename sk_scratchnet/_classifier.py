@@ -18,7 +18,7 @@ from sk_scratchnet._base import BaseScratchMLP, _is_stochastic
 from sk_scratchnet._callbacks import with_callbacks
 from sk_scratchnet._checks import check_weights
 from sk_scratchnet._inputs import validated_input, validated_X_y
-from sk_scratchnet._labels import LabelCodec, target_codec
+from sk_scratchnet._labels import target_codec
 from sk_scratchnet._namespace import numpy_dtype
 
 
@@ -361,10 +361,6 @@ default=None
             classes=call.classes,
             warm_start=self.warm_start,
         )
-        if first_pass and call.fitted and codec.class_totals is None:
-            # As before the fitted state was one object: a new fit keeps the
-            # 'balanced' totals of earlier partial_fit calls.
-            codec = LabelCodec(codec.binarizer, self._labels.class_totals)
         return X, Y, y, codec
 
     @property

@@ -530,6 +530,20 @@ def test_read_only_input_works(solver, dtype):
     assert clf.score(X, y, sample_weight=sample_weight) > 0.5
 
 
+def test_a_new_fit_counts_the_balanced_totals_afresh():
+    # The totals of earlier partial_fit calls belong to the model a new fit
+    # replaces, even when the classes change.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y3, y2 = np.arange(30) % 3, np.arange(30) % 2
+    clf = small(solver="sgd", class_weight="balanced")
+    clf.partial_fit(X, y3, classes=[0, 1, 2]).partial_fit(X, y3)
+    clf.fit(X, y3).partial_fit(X[:10], y3[:10])
+    assert_array_equal(clf._labels.class_totals, [4, 3, 3])
+    clf.fit(X, y2).partial_fit(X, y2)
+    assert_array_equal(clf._labels.class_totals, [15, 15])
+
+
 # ---------------------------------------------------------------- predicting
 def _extreme_rows(n_features):
     rng = np.random.default_rng(2)
