@@ -1,50 +1,34 @@
 """The estimator layer that the classifier and the regressor share.
 
 Parameters and their constraints, ``fit``/``partial_fit`` with warm start and
-their one commit (a fit trains a :class:`~sk_scratchnet._fit_state.FitState`
-and writes the fitted attributes from it at its end), the choice of solver,
-pickling, and chunked prediction of raw scores.  The subclasses say how targets
-become the network's ``Y`` (labels or values), which head (loss) the network
-has, and how a validation set is scored.
+their one commit (a fit builds a :class:`~sk_scratchnet._fit_state.FitState`,
+trains it and writes the fitted attributes from it at its end), and chunked
+prediction of raw scores.  The subclasses say how targets become the network's
+``Y`` (labels or values), which head (loss) the network has, and how a
+validation set is scored.
 Input validation is in :mod:`sk_scratchnet._inputs`, the checks of the
-architecture in :class:`sk_scratchnet._network.Architecture`, the validation split
-and early stopping in :mod:`sk_scratchnet._early_stopping`, and everything about
-training itself in :mod:`sk_scratchnet._training`.
+architecture in :class:`sk_scratchnet._network.Architecture`, the set-up of the
+solver (new or resumed), the validation set and the callbacks in
+:mod:`sk_scratchnet._fit_run`, the validation split and early stopping in
+:mod:`sk_scratchnet._early_stopping`, the training loops in
+:mod:`sk_scratchnet._training`, and pickling in :mod:`sk_scratchnet._persistence`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from numbers import Integral
 from typing import NamedTuple
 
-import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 
 from sk_scratchnet._activations import ACTIVATIONS
-from sk_scratchnet._callbacks import CallbackSupportMixin, FitReporter
+from sk_scratchnet._callbacks import CallbackSupportMixin
 from sk_scratchnet._checks import check_weights
-from sk_scratchnet._devices import (
-    from_host,
-    host_state,
-    is_moved,
-    numpy_dtype,
-    restore_state,
-    to_host,
-)
-from sk_scratchnet._early_stopping import (
-    WATCH_LOSS,
-    WATCH_SCORE,
-    EarlyStopping,
-    ValidationMonitor,
-    hold_out,
-    split_validation,
-)
-from sk_scratchnet._fit_state import FitState, plain_objects, rebuilt_objects
-from sk_scratchnet._heads import get_head, head_of_output
+from sk_scratchnet._devices import from_host, numpy_dtype, to_host
+from sk_scratchnet._early_stopping import WATCH_LOSS, WATCH_SCORE
+from sk_scratchnet._fit_run import RunCall, run_solver
+from sk_scratchnet._fit_state import FitState
+from sk_scratchnet._heads import get_head
 from sk_scratchnet._inputs import cast_like_model, same_place_as_model
-from sk_scratchnet._namespace import foreign_ops
 from sk_scratchnet._network import (
     Architecture,
     Network,
@@ -58,19 +42,10 @@ from sk_scratchnet._params import (
     param_names,
     validate_params,
 )
-from sk_scratchnet._random import give_back, take_seeded_random_state
+from sk_scratchnet._persistence import loaded_state, saved_state
+from sk_scratchnet._random import give_back, training_rng
 from sk_scratchnet._threads import blas_threads
-from sk_scratchnet._training import (
-    EpochRun,
-    SolverSettings,
-    StochasticState,
-    TrainingData,
-    fit_lbfgs,
-    fit_stochastic,
-    make_optimizer,
-    make_schedule,
-)
-from sk_scratchnet._warnings import warn_at_caller
+from sk_scratchnet._training import SolverSettings, TrainingData
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 # What validate_data writes on the estimator while it checks X.
@@ -85,18 +60,6 @@ class _FitCall(NamedTuple):
     classes: object  # partial_fit's classes
     val: tuple  # (X_val, y_val) given to fit
     rng: object  # numpy.random.RandomState of the call
-
-
-@dataclass(frozen=True)
-class _StochasticCall:
-    """What one call of the mini-batch solver is given besides the network and rows."""
-
-    settings: SolverSettings
-    rng: object  # numpy.random.RandomState
-    dropout: list  # rate of each hidden layer
-    incremental: bool  # partial_fit: one epoch, no held-out split
-    y: np.ndarray  # the training labels or targets (callbacks, the split)
-    sample_weight: object  # as given (callbacks' metadata)
 
 
 def _is_stochastic(estimator):
@@ -216,8 +179,8 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         """Return the fitted attributes of the targets (the classifier's classes)."""
         return {}
 
-    def _validation_data(self, X_val, y_val, state):
-        """Validate a user validation set: ``(X_val, y_val, Y_val, None)``."""
+    def _validation_targets(self, X_val, y_val, state):
+        """Return the network's targets ``Y_val`` of a checked validation set."""
         raise NotImplementedError
 
     def _validation_groups(self, y):
@@ -236,7 +199,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         # feature_names_in_ as it checks X): a failed fit puts them back.
         fitted = self.__dict__
         inputs = {k: fitted[k] for k in _INPUT_ATTRIBUTES if k in fitted}
-        rng, kept = self._training_rng()
+        rng, kept = training_rng(self.random_state)
         call = _FitCall(incremental, "coefs_" in fitted, classes, val, rng)
         try:
             state = self._train(X, y, sample_weight, call)
@@ -274,7 +237,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         sample_weight = to_host(sample_weight)  # weights follow X via the host
         weights, labels = self._training_weights(sample_weight, X, y, labels, call)
         layout = ParamLayout(arch.layer_units(X.shape[1], Y.shape[1]))
-        head = self._head(labels) if first_pass else get_head(self._loss)
+        head = self._head(labels) if first_pass else get_head(self._training_state.loss)
         state = FitState(first_pass, layout, head, labels)
         if first_pass:
             # Drawn on the host, as MLPClassifier draws them, then moved to X's
@@ -306,103 +269,15 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             self, watch=WATCH_LOSS if on_loss else WATCH_SCORE
         )
         data = TrainingData(X, Y, weights)
-        # Divergence is detected explicitly (non-finite loss or weights), so the
-        # floating-point warnings of a diverging run are noise.
+        run = RunCall(
+            settings, rng, list(arch.dropout), incremental, y, sample_weight, val
+        )
         n_rows = X.shape[0]
         if self.solver != "lbfgs":  # the rows of one mini-batch
             n_rows = min(n_rows, 200 if self.batch_size == "auto" else self.batch_size)
-        with (
-            blas_threads(n_rows, layout.layer_units),
-            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
-        ):
-            if self.solver == "lbfgs":
-                if val[0] is not None or val[1] is not None:
-                    warn_at_caller(
-                        "X_val/y_val are only used by the stochastic solvers "
-                        "('sgd', 'adam'); solver='lbfgs' ignores them."
-                    )
-                state.reporter = self._reporter(
-                    state, X, y, sample_weight, self.max_iter
-                )
-                state.history = fit_lbfgs(state.net, data, settings, state.reporter)
-            else:
-                stochastic = _StochasticCall(
-                    settings, rng, list(arch.dropout), incremental, y, sample_weight
-                )
-                self._train_stochastic(state, data, stochastic, val)
+        with blas_threads(n_rows, layout.layer_units):
+            run_solver(self, state, data, run)
         return state
-
-    def _train_stochastic(self, state, data, call, val):
-        settings, rng, incremental = call.settings, call.rng, call.incremental
-        y, sample_weight = call.y, call.sample_weight
-        theta = state.net.theta
-        # new curves on a first pass, or warm-starting an L-BFGS fit
-        # (an L-BFGS fit has no optimizer state, no curves)
-        stochastic_before = "_optimizer" in self.__dict__
-        state.new_curves = state.first_pass or not stochastic_before
-        if not incremental or not stochastic_before:
-            state.optimizer = make_optimizer(
-                settings, state.layout.size, theta.dtype, like=theta
-            )
-            state.schedule = make_schedule(settings)
-        else:
-            # A fork: the fitted model keeps the state of the previous calls.
-            state.optimizer = self._optimizer.fork()
-            state.schedule = self._schedule
-        if state.new_curves:
-            state.stopper = EarlyStopping(self.early_stopping, theta)
-        else:
-            state.stopper = self._stopper.fork()
-        val = self._validation_data(*val, state)
-        # One epoch over a chunk has no room for a held-out split: partial_fit
-        # trains on all it is given (scikit-learn raises instead).
-        if self.early_stopping and val is None and not incremental:
-            # The split is drawn on the host (it hashes the rows' content).
-            train, held_out = split_validation(
-                to_host(data.X), data.weights, self._validation_groups(y),
-                self.validation_fraction, rng, self._MIN_VALIDATION_ROWS,
-            )  # fmt: skip
-            data, y, sample_weight, val = hold_out(
-                data, y, sample_weight, train, held_out
-            )
-        monitor = None
-        if val is not None:
-            X_val, y_val, Y_val, w_val = val
-            coefs, intercepts = state.views()  # the weights being trained
-            acts = state.net.activations
-            n_outputs = state.layout.layer_units[-1]
-
-            def raw_scores(X):
-                return predict_rows(
-                    X, coefs, intercepts, acts, lambda score: score, n_outputs
-                )
-
-            monitor = ValidationMonitor(
-                X_val, Y_val, w_val, raw_scores,
-                self._validation_metric(y_val, w_val, state),
-            )  # fmt: skip
-            state.monitored = True
-        state.reporter = self._reporter(
-            state, data.X, y, sample_weight, 1 if incremental else self.max_iter
-        )
-        run = EpochRun(state.reporter, call.dropout, monitor, incremental, state.t)
-        state.history = fit_stochastic(
-            state.net,
-            data,
-            settings,
-            StochasticState(state.optimizer, state.schedule, state.stopper),
-            rng,
-            run,
-        )
-
-    def _reporter(self, state, X, y, sample_weight, max_subtasks):
-        """Return the callback reporter of a fit; it snapshots ``state``."""
-
-        def snapshot(n_iter):
-            attributes = self._fitted_attributes(state, snapshot=True)
-            return {**attributes, "n_iter_": n_iter}
-
-        return FitReporter(self, X, lambda: y, sample_weight, max_subtasks, snapshot)
 
     # ------------------------------------------------------------- committing
     def _fitted_attributes(self, state, *, snapshot=False):
@@ -426,22 +301,6 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 self.validation_scores_.extend(history.validation_scores)
                 self.validation_loss_curve_.extend(history.validation_losses)
 
-    def _training_rng(self):
-        """``check_random_state(self.random_state)``, reusing a generator for seeds.
-
-        Every ``partial_fit`` call starts from the seed again: reseeding a kept
-        generator gives the same stream, and the first one is built without
-        the entropy that ``RandomState()`` would draw only to be overwritten
-        (see :func:`~sk_scratchnet._random.take_seeded_random_state`).  The
-        generator is kept by the module, not on the estimator: ``fit`` gives it
-        back when it ends.
-        """
-        seed = self.random_state
-        if not isinstance(seed, Integral) or isinstance(seed, bool | np.bool_):
-            return check_random_state(seed), None
-        rng = take_seeded_random_state(seed)
-        return rng, rng
-
     def _training_weights(self, sample_weight, X, y, labels, call):
         """Return the validated row weights (``None``: rows count the same), labels."""
         if sample_weight is None:
@@ -452,6 +311,20 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 "Sample weights must contain at least one non-zero number."
             )
         return weights, labels
+
+    @property
+    def _optimizer(self):
+        """The stochastic solvers' optimizer, read-only, by ``MLPClassifier``'s name.
+
+        For code written against scikit-learn's estimators (its own tests read
+        ``_optimizer.learning_rate``); the state itself is ``_training_state``.
+        """
+        optimizer = self._training_state.optimizer
+        if optimizer is None:
+            raise AttributeError(
+                f"{type(self).__name__} fitted by L-BFGS has no '_optimizer'."
+            )
+        return optimizer
 
     # --------------------------------------------------------------- predicting
     def _predict_rows(self, X, transform, n_columns):
@@ -476,25 +349,11 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         A model fitted on PyTorch, CuPy or array-api-strict arrays pickles (and
         saves with joblib or skops) as NumPy arrays plus the name of their
         namespace and device; unpickling moves them back there when that library
-        and device are available, and keeps NumPy arrays otherwise.
+        and device are available, and keeps NumPy arrays otherwise
+        (:mod:`sk_scratchnet._persistence`).
         """
-        state = super().__getstate__()
-        if "_seeded_rng" in state:  # kept by models of earlier releases
-            state = {k: v for k, v in state.items() if k != "_seeded_rng"}
-        state = plain_objects(state)
-        coefs = state.get("coefs_")
-        if coefs and foreign_ops(coefs[0]) is not None:
-            state = host_state(state)
-        return state
+        return saved_state(super().__getstate__())
 
     def __setstate__(self, state):
         """Restore the state, moving the arrays back to their namespace."""
-        if "out_activation_" in state and "_loss" not in state:
-            # Saved before the loss name was stored: the one place that reads
-            # the head back from the output activation's name.
-            state = {**state, "_loss": head_of_output(state["out_activation_"]).loss}
-        coefs = state.get("coefs_")
-        if coefs and is_moved(coefs[0]):
-            state = restore_state(state)
-        state = rebuilt_objects(state)
-        super().__setstate__(state)
+        super().__setstate__(loaded_state(state))

@@ -1,27 +1,25 @@
 r"""ScratchMLPClassifier: labels, class weights and probabilities.
 
 The shared estimator machinery (parameters, fitting and its one commit, raw
-prediction) is in :mod:`sk_scratchnet._base`, the label codec in
-:mod:`sk_scratchnet._labels`; this module adds class weights and turns raw
-scores into probabilities and labels.
+prediction) is in :mod:`sk_scratchnet._base`, the label codec (classes, class
+weights, the validation set's targets and accuracy) in
+:mod:`sk_scratchnet._labels`; this module holds the classifier's parameters and
+turns raw scores into probabilities and labels.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import column_or_1d
 
 from sk_scratchnet._base import BaseScratchMLP, _is_stochastic
 from sk_scratchnet._callbacks import with_callbacks
 from sk_scratchnet._checks import check_weights
-from sk_scratchnet._devices import numpy_dtype, to_host
-from sk_scratchnet._inputs import validated_input, validated_X_val, validated_X_y
-from sk_scratchnet._labels import LabelCodec, target_codec
+from sk_scratchnet._devices import numpy_dtype
+from sk_scratchnet._inputs import validated_input, validated_X_y
+from sk_scratchnet._labels import target_codec
 
 
 class ScratchMLPClassifier(ClassifierMixin, BaseScratchMLP):
@@ -367,72 +365,31 @@ default=None
 
     @property
     def _labels(self):
-        """The :class:`~sk_scratchnet._labels.LabelCodec` of the fitted classes.
+        """The :class:`~sk_scratchnet._labels.LabelCodec` of the fitted classes."""
+        return self._training_state.labels
 
-        Built on demand from its two pickled parts, the binarizer and the
-        ``'balanced'`` class totals, so that a saved model holds no type of
-        ours beyond the estimator (and the pickles of earlier releases load).
-        """
-        return LabelCodec(self._label_binarizer, self.__dict__.get("_class_totals"))
+    @property
+    def _label_binarizer(self):
+        """The fitted ``LabelBinarizer``, read-only, by ``MLPClassifier``'s name."""
+        return self._labels.binarizer
 
     def _fitted_target_attributes(self, state):
-        codec = state.labels
-        attributes = {"_label_binarizer": codec.binarizer, "classes_": codec.classes_}
-        if codec.class_totals is not None:
-            attributes["_class_totals"] = codec.class_totals
-        return attributes
+        return {"classes_": state.labels.classes_}
 
     def _training_weights(self, sample_weight, X, y, labels, call):
-        incremental = call.incremental
-        n = X.shape[0]
-        weights = None
         dtype = numpy_dtype(X.dtype)
+        weights = None
         if sample_weight is not None:
-            weights = check_weights(sample_weight, n, dtype)
-        if self.class_weight is not None:
-            cw, labels = labels.class_weights(
-                self.class_weight,
-                y,
-                weights,
-                incremental=incremental,
-                resume=call.fitted,
-            )
-            cw = cw.astype(dtype)
-            weights = cw if weights is None else weights * cw
-        if weights is not None and not weights.any():
-            raise ValueError(
-                "Sample weights must contain at least one non-zero number "
-                "(after applying class_weight)."
-            )
-        if weights is not None and not incremental and y.ndim == 1:
-            weighted_classes = np.unique(y[weights > 0])
-            if len(weighted_classes) < 2:
-                raise ValueError(
-                    "sample_weight is zero for every class but "
-                    f"{weighted_classes.tolist()!r}; a classifier needs positive "
-                    "weight on samples of at least 2 classes."
-                )
-        return weights, labels
+            weights = check_weights(sample_weight, X.shape[0], dtype)
+        return labels.training_weights(
+            weights, y, self.class_weight, dtype,
+            incremental=call.incremental, resume=call.fitted,
+        )  # fmt: skip
 
-    def _validation_data(self, X_val, y_val, state):
-        if X_val is None and y_val is None:
-            return None
-        if X_val is None or y_val is None:
-            raise ValueError("X_val and y_val must be given together.")
-        X_val = validated_X_val(self, X_val, state.net.theta)
-        y_val = np.asarray(to_host(y_val))
-        if y_val.ndim == 2 and y_val.shape[1] == 1:
-            y_val = column_or_1d(y_val)
-        if y_val.shape[0] != X_val.shape[0]:
-            raise ValueError(
-                f"X_val has {X_val.shape[0]} rows but y_val has {y_val.shape[0]}."
-            )
-        labels = state.labels
-        unknown = np.setdiff1d(unique_labels(y_val), labels.classes_)
-        if y_val.ndim == 1 and len(unknown):
-            raise ValueError(f"y_val has classes not seen in y: {unknown}.")
-        Y_val = labels.binarizer.transform(y_val)
-        return X_val, y_val, Y_val.astype(numpy_dtype(state.net.theta.dtype)), None
+    def _validation_targets(self, X_val, y_val, state):
+        return state.labels.validation_targets(
+            y_val, numpy_dtype(state.net.theta.dtype)
+        )
 
     def _head(self, labels):
         return labels.head()
@@ -442,13 +399,7 @@ default=None
         return y if y.ndim == 1 else None
 
     def _validation_metric(self, y_val, w_val, state):
-        codec = state.labels
-
-        def accuracy(score):
-            labels = codec.labels_from_proba(codec.proba_from_scores(score))
-            return accuracy_score(y_val, to_host(labels), sample_weight=w_val)
-
-        return accuracy
+        return state.labels.accuracy_metric(y_val, w_val)
 
     # --------------------------------------------------------------- predicting
     def _n_proba_columns(self):

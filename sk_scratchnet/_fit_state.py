@@ -7,18 +7,44 @@ attribute from it.  A fit that raises never reaches that step, so the model it
 was called on stays exactly as it was: the state's optimizer and early-stopping
 objects are new or forked copies, its ``theta`` is a new vector, and the curves
 of this call are appended only by the commit.
+
+Besides the public ``*_`` attributes, the commit writes one private attribute,
+``_training_state``: a :class:`TrainingState` holding what predicting and a
+later ``partial_fit`` or warm start read and no public attribute says (the
+loss, the label codec, the optimizer, the schedule, the early-stopping state).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sk_scratchnet._early_stopping import EarlyStopping
 from sk_scratchnet._heads import Head
+from sk_scratchnet._labels import LabelCodec
 from sk_scratchnet._namespace import ops_for
 from sk_scratchnet._network import Network, ParamLayout
 from sk_scratchnet._optimizers import SGD, Adam, LearningRateSchedule
 from sk_scratchnet._training import History
+
+
+@dataclass
+class TrainingState:
+    """The fitted model's private state, kept as its one ``_training_state``.
+
+    Written only by the commit, as a new object each time: a fit that resumes
+    from it (``partial_fit``, warm start) forks what it changes, so a fit that
+    raises leaves it as it was.  Pickled as a plain dict
+    (:mod:`sk_scratchnet._persistence`).
+    """
+
+    loss: str
+    """The loss of the network's head (``'log_loss'``, ``'squared_error'``, ...)."""
+    labels: LabelCodec | None = None
+    """The classifier's classes and ``'balanced'`` totals (``None``: regressor)."""
+    # the stochastic solvers' state, resumed by partial_fit (None after L-BFGS)
+    optimizer: SGD | Adam | None = None
+    schedule: LearningRateSchedule | None = None
+    stopper: EarlyStopping | None = None
 
 
 @dataclass
@@ -34,7 +60,7 @@ class FitState:
     first_pass: bool
     layout: ParamLayout
     head: Head
-    labels: object = None
+    labels: LabelCodec | None = None
     net: Network | None = None
     n_iter: int = 0
     t: int = 0
@@ -58,7 +84,9 @@ class FitState:
 
         ``fitted`` is the estimator's ``__dict__`` (the previous fit);
         ``target_attributes`` the estimator's own (classes); ``stochastic`` and
-        ``early_stopping`` its parameters.  With ``snapshot``, copies for the
+        ``early_stopping`` its parameters.  The private ones are one new
+        :class:`TrainingState`; an L-BFGS fit keeps the solver state of an
+        earlier stochastic fit in it.  With ``snapshot``, copies for the
         callbacks (curves as new lists, this call's values appended); otherwise
         the curves are the fitted lists, which the commit extends in place.
         """
@@ -70,7 +98,6 @@ class FitState:
                 t_=0,
                 n_outputs_=layout.layer_units[-1],
                 n_layers_=len(layout.layer_units),
-                _loss=self.head.loss,
                 out_activation_=self.head.out_activation,
                 validation_loss_curve_=None,
                 best_validation_loss_=None,
@@ -82,7 +109,12 @@ class FitState:
         attributes.update(coefs_=coefs, intercepts_=intercepts)
         attributes.update(target_attributes)
         if not stochastic:
-            attributes.update(n_iter_=history.n_iter, loss_=history.loss)
+            # The solver state of an earlier stochastic fit stays for partial_fit.
+            kept = fitted.get("_training_state") or TrainingState(self.head.loss)
+            training = replace(kept, loss=self.head.loss, labels=self.labels)
+            attributes.update(
+                n_iter_=history.n_iter, loss_=history.loss, _training_state=training
+            )
             return attributes
 
         def current(name):
@@ -108,9 +140,9 @@ class FitState:
             loss_curve_=loss_curve,
             validation_scores_=scores,
             validation_loss_curve_=val_losses,
-            _optimizer=self.optimizer,
-            _schedule=self.schedule,
-            _stopper=stopper,
+            _training_state=TrainingState(
+                self.head.loss, self.labels, self.optimizer, self.schedule, stopper
+            ),
             n_iter_=history.n_iter,
             t_=self.t + history.n_samples_seen,
             best_loss_=stopper.best_loss,
@@ -120,31 +152,3 @@ class FitState:
         if history.loss is not None:
             attributes["loss_"] = history.loss
         return attributes
-
-
-# Our fitted-state objects beyond the optimizer, pickled as plain dicts: loading
-# a model (skops) then trusts no type of ours but the estimator and optimizer.
-_PLAIN_PICKLED = {"_stopper": EarlyStopping, "_schedule": LearningRateSchedule}
-_PLAIN_TAG = "sk_scratchnet plain object"
-
-
-def plain_objects(state):
-    """``state`` with the objects of ``_PLAIN_PICKLED`` as tagged dicts."""
-    if not any(isinstance(state.get(k), c) for k, c in _PLAIN_PICKLED.items()):
-        return state
-    state = dict(state)
-    for key, cls in _PLAIN_PICKLED.items():
-        if isinstance(state.get(key), cls):
-            state[key] = {_PLAIN_TAG: cls.__name__, **vars(state[key])}
-    return state
-
-
-def rebuilt_objects(state):
-    """Undo :func:`plain_objects` (objects pickled as such load as they are)."""
-    for key, cls in _PLAIN_PICKLED.items():
-        value = state.get(key)
-        if isinstance(value, dict) and value.get(_PLAIN_TAG) == cls.__name__:
-            obj = cls.__new__(cls)
-            obj.__dict__.update({k: v for k, v in value.items() if k != _PLAIN_TAG})
-            state = {**state, key: obj}
-    return state

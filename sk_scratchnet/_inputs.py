@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn import get_config
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from sk_scratchnet._checks import all_finite
 from sk_scratchnet._devices import (
@@ -160,3 +160,24 @@ def validated_X_val(estimator, X_val, model):
         # X_val follows X, as y does (scikit-learn's mixed-input rule).
         X_val = from_host(to_host(X_val), like=model, dtype=model.dtype)
     return X_val
+
+
+def validated_validation_set(estimator, X_val, y_val, model):
+    """``(X_val, y_val)`` given to ``fit``, checked; ``None`` when neither is given.
+
+    ``X_val`` is validated like training data and put where ``model`` (the
+    weights) is; ``y_val`` comes back as a NumPy array, one column as 1-D.
+    """
+    if X_val is None and y_val is None:
+        return None
+    if X_val is None or y_val is None:
+        raise ValueError("X_val and y_val must be given together.")
+    X_val = validated_X_val(estimator, X_val, model)
+    y_val = np.asarray(to_host(y_val))
+    if y_val.ndim == 2 and y_val.shape[1] == 1:
+        y_val = column_or_1d(y_val)
+    if y_val.shape[0] != X_val.shape[0]:
+        raise ValueError(
+            f"X_val has {X_val.shape[0]} rows but y_val has {y_val.shape[0]}."
+        )
+    return X_val, y_val

@@ -3,8 +3,9 @@
 A :class:`LabelCodec` owns ``classes_``, the kind of target (``'binary'``,
 ``'multiclass'`` or ``'multilabel'``), the encoding of labels as the network's
 bool targets ``Y``, the decoding of probabilities into labels, probabilities
-from raw scores (through the head of its loss), and the class totals that
-``class_weight='balanced'`` accumulates over ``partial_fit`` calls.  The
+from raw scores (through the head of its loss), the row weights of
+``class_weight`` with the class totals that ``'balanced'`` accumulates over
+``partial_fit`` calls, and the targets and accuracy of a validation set.  The
 classifier and the ONNX export ask it rather than testing ``out_activation_``.
 
 A codec is never changed in place: what changes (the class totals) gives a new
@@ -14,6 +15,7 @@ codec, so that a failed fit that drops its new codec leaves the old one intact.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import unique_labels
@@ -229,6 +231,52 @@ class LabelCodec:
             )
         per_class = np.array([float(class_weight.get(c, 1.0)) for c in classes])
         return per_class[codes], codec
+
+    def training_weights(self, weights, y, class_weight, dtype, *, incremental, resume):
+        """``(row weights, codec)``: ``weights`` times ``class_weight``'s, checked.
+
+        ``weights`` are the checked sample weights (``None``: rows count the
+        same) of labels ``y``; the codec holds the ``'balanced'`` totals of
+        ``partial_fit`` (see :meth:`class_weights`).
+        """
+        codec = self
+        if class_weight is not None:
+            cw, codec = self.class_weights(
+                class_weight, y, weights, incremental=incremental, resume=resume
+            )
+            cw = cw.astype(dtype)
+            weights = cw if weights is None else weights * cw
+        if weights is not None and not weights.any():
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number "
+                "(after applying class_weight)."
+            )
+        if weights is not None and not incremental and y.ndim == 1:
+            weighted_classes = np.unique(y[weights > 0])
+            if len(weighted_classes) < 2:
+                raise ValueError(
+                    "sample_weight is zero for every class but "
+                    f"{weighted_classes.tolist()!r}; a classifier needs positive "
+                    "weight on samples of at least 2 classes."
+                )
+        return weights, codec
+
+    # -------------------------------------------------------- validation set
+    def validation_targets(self, y_val, dtype):
+        """Targets ``Y_val`` (of ``dtype``) of validation labels, all known classes."""
+        unknown = np.setdiff1d(unique_labels(y_val), self.classes_)
+        if y_val.ndim == 1 and len(unknown):
+            raise ValueError(f"y_val has classes not seen in y: {unknown}.")
+        return self.binarizer.transform(y_val).astype(dtype)
+
+    def accuracy_metric(self, y_val, w_val):
+        """``metric(raw_scores)``: the accuracy of the labels the scores predict."""
+
+        def accuracy(score):
+            labels = self.labels_from_proba(self.proba_from_scores(score))
+            return accuracy_score(y_val, to_host(labels), sample_weight=w_val)
+
+        return accuracy
 
     # --------------------------------------------------------------- decoding
     def proba_from_scores(self, score, log=False):

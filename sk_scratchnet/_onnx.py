@@ -303,7 +303,7 @@ def _is_multilabel(clf):
     Ours say it with their label codec; scikit-learn's ``MLPClassifier`` by a
     logistic output with more than one unit.
     """
-    if "_label_binarizer" in clf.__dict__ and hasattr(type(clf), "_labels"):
+    if "_training_state" in clf.__dict__ and hasattr(type(clf), "_labels"):
         return clf._labels.kind == "multilabel"
     return clf.out_activation_ == "logistic" and clf.n_outputs_ > 1
 

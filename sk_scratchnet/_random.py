@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+from numbers import Integral
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
+from sklearn.utils import check_random_state
 
 
 class _UnusedSeed(ISeedSequence):
@@ -58,3 +60,19 @@ def give_back(rng):
     free = _POOL.__dict__.setdefault("free", [])
     if len(free) < 4:
         free.append(rng)
+
+
+def training_rng(seed):
+    """``(check_random_state(seed), kept)``, reusing a generator for integer seeds.
+
+    Every ``partial_fit`` call starts from the seed again: reseeding a kept
+    generator gives the same stream, and the first one is built without the
+    entropy that ``RandomState()`` would draw only to be overwritten (see
+    :func:`take_seeded_random_state`).  ``kept`` is that generator (``None`` for
+    other seeds): the fit gives it back with :func:`give_back` when it ends, so
+    nothing is kept on the estimator.
+    """
+    if not isinstance(seed, Integral) or isinstance(seed, bool | np.bool_):
+        return check_random_state(seed), None
+    rng = take_seeded_random_state(seed)
+    return rng, rng

@@ -19,7 +19,7 @@ from sk_scratchnet._base import BaseScratchMLP, _is_stochastic
 from sk_scratchnet._callbacks import with_callbacks
 from sk_scratchnet._devices import numpy_dtype, to_host
 from sk_scratchnet._heads import get_head
-from sk_scratchnet._inputs import validated_input, validated_X_val, validated_X_y
+from sk_scratchnet._inputs import validated_input, validated_X_y
 
 
 class ScratchMLPRegressor(RegressorMixin, BaseScratchMLP):
@@ -350,7 +350,7 @@ default=None
         X, y = validated_X_y(self, X, y, reset=first_pass, y_numeric=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        Y = self._targets_matrix(y, numpy_dtype(X.dtype), "y")
+        Y = _targets_matrix(y, numpy_dtype(X.dtype), "y", self.loss)
         if not first_pass and Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} output(s) but the fitted model has "
@@ -359,40 +359,11 @@ default=None
             )
         return X, Y, y, None
 
-    def _targets_matrix(self, y, dtype, name):
-        """``y`` as an (n, n_outputs) matrix of ``dtype``, checked for the loss."""
-        if y.ndim > 2:
-            raise ValueError(f"{name} must be 1-D or 2-D, got {y.ndim} dimensions.")
-        Y = np.asarray(y, dtype=dtype)
-        Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
-        if not np.isfinite(Y).all():
-            raise ValueError(
-                f"{name} contains NaN or infinity, or values too large for "
-                f"{np.dtype(dtype).name}."
-            )
-        if self.loss == "poisson" and (Y < 0).any():
-            raise ValueError(
-                f"Some values of {name} are negative; loss='poisson' needs "
-                "non-negative targets (counts, rates, ...)."
-            )
-        return Y
-
-    def _validation_data(self, X_val, y_val, state):
-        if X_val is None and y_val is None:
-            return None
-        if X_val is None or y_val is None:
-            raise ValueError("X_val and y_val must be given together.")
-        X_val = validated_X_val(self, X_val, state.net.theta)
-        y_val = np.asarray(to_host(y_val))
-        if y_val.ndim == 2 and y_val.shape[1] == 1:
-            y_val = column_or_1d(y_val)
-        if y_val.shape[0] != X_val.shape[0]:
-            raise ValueError(
-                f"X_val has {X_val.shape[0]} rows but y_val has {y_val.shape[0]}."
-            )
+    def _validation_targets(self, X_val, y_val, state):
         if y_val.dtype.kind not in "biuf":
             raise ValueError(f"y_val must be numeric, got dtype {y_val.dtype}.")
-        Y_val = self._targets_matrix(y_val, numpy_dtype(state.net.theta.dtype), "y_val")
+        dtype = numpy_dtype(state.net.theta.dtype)
+        Y_val = _targets_matrix(y_val, dtype, "y_val", self.loss)
         n_outputs = state.layout.layer_units[-1]
         if Y_val.shape[1] != n_outputs:
             raise ValueError(
@@ -407,22 +378,13 @@ default=None
                 "not defined for one sample); pass more rows or set "
                 "early_stopping_metric='loss'."
             )
-        return X_val, y_val, Y_val, None
+        return Y_val
 
     def _head(self, labels):
         return get_head(self.loss)
 
     def _validation_metric(self, y_val, w_val, state):
-        link = state.head.link
-
-        def r2(score):
-            prediction = link(score)
-            if prediction.shape[1] == 1:
-                prediction = prediction[:, 0]
-            prediction = to_host(prediction)
-            return r2_score(y_val, prediction, sample_weight=w_val)
-
-        return r2
+        return _r2_metric(state.head.link, y_val, w_val)
 
     # --------------------------------------------------------------- predicting
     def predict(self, X):
@@ -440,7 +402,7 @@ default=None
             so never negative).
         """
         X = validated_input(self, X, "predict")
-        link = get_head(self._loss).link
+        link = get_head(self._training_state.loss).link
         prediction = self._predict_rows(X, link, self.n_outputs_)
         return prediction[:, 0] if self.n_outputs_ == 1 else prediction
 
@@ -477,3 +439,35 @@ def _check_numeric_targets(y, estimator_name):
             "other non-numeric values. Encode them as numbers, or use the "
             "classifier for class labels."
         )
+
+
+def _targets_matrix(y, dtype, name, loss):
+    """``y`` as an (n, n_outputs) matrix of ``dtype``, checked for ``loss``."""
+    if y.ndim > 2:
+        raise ValueError(f"{name} must be 1-D or 2-D, got {y.ndim} dimensions.")
+    Y = np.asarray(y, dtype=dtype)
+    Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
+    if not np.isfinite(Y).all():
+        raise ValueError(
+            f"{name} contains NaN or infinity, or values too large for "
+            f"{np.dtype(dtype).name}."
+        )
+    if loss == "poisson" and (Y < 0).any():
+        raise ValueError(
+            f"Some values of {name} are negative; loss='poisson' needs "
+            "non-negative targets (counts, rates, ...)."
+        )
+    return Y
+
+
+def _r2_metric(link, y_val, w_val):
+    """``metric(raw_scores)``: R² of the predictions (``link`` of the scores)."""
+
+    def r2(score):
+        prediction = link(score)
+        if prediction.shape[1] == 1:
+            prediction = prediction[:, 0]
+        prediction = to_host(prediction)
+        return r2_score(y_val, prediction, sample_weight=w_val)
+
+    return r2

@@ -616,7 +616,7 @@ def _assert_same_model(loaded, est, place, X, y):
         # the optimizer state came back too: training goes on identically
         loaded.partial_fit(place.to(X), place.to(y))
         est.partial_fit(place.to(X), place.to(y))
-    assert place.holds(loaded._optimizer.m)
+    assert place.holds(loaded._training_state.optimizer.m)
     for a, b in zip(loaded.coefs_, est.coefs_):
         np.testing.assert_array_equal(to_host(a), to_host(b))
 

@@ -530,6 +530,20 @@ def test_read_only_input_works(solver, dtype):
     assert clf.score(X, y, sample_weight=sample_weight) > 0.5
 
 
+def test_a_new_fit_counts_the_balanced_totals_afresh():
+    # The totals of earlier partial_fit calls belong to the model a new fit
+    # replaces, even when the classes change.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y3, y2 = np.arange(30) % 3, np.arange(30) % 2
+    clf = small(solver="sgd", class_weight="balanced")
+    clf.partial_fit(X, y3, classes=[0, 1, 2]).partial_fit(X, y3)
+    clf.fit(X, y3).partial_fit(X[:10], y3[:10])
+    assert_array_equal(clf._labels.class_totals, [4, 3, 3])
+    clf.fit(X, y2).partial_fit(X, y2)
+    assert_array_equal(clf._labels.class_totals, [15, 15])
+
+
 # ---------------------------------------------------------------- predicting
 def _extreme_rows(n_features):
     rng = np.random.default_rng(2)
@@ -731,6 +745,7 @@ def test_fast_label_encoding_matches_label_binarizer(labels):
     from sklearn.preprocessing import LabelBinarizer
 
     from sk_scratchnet._base import _FitCall
+    from sk_scratchnet._fit_state import TrainingState
 
     X = np.random.default_rng(0).standard_normal((len(labels), 3))
     clf = ScratchMLPClassifier(hidden_layer_sizes=(2,), max_iter=1)
@@ -744,7 +759,8 @@ def test_fast_label_encoding_matches_label_binarizer(labels):
     assert codec.binarizer.y_type_ == reference.y_type_
     assert_array_equal(Y, reference.transform(labels).astype(bool))
     # later calls (partial_fit, warm start) encode against the same classes
-    clf._label_binarizer, clf.classes_ = codec.binarizer, codec.classes_
+    clf._training_state = TrainingState(codec.loss, codec)
+    clf.classes_ = codec.classes_
     call = _FitCall(True, True, None, (None, None), None)
     _, Y_again, _, _ = clf._validate_targets(
         X, labels[::-1], incremental=True, first_pass=False, call=call
@@ -764,7 +780,7 @@ def test_the_label_codec_knows_the_kind_of_target_and_the_loss(y, kind, loss):
     X = np.random.default_rng(0).standard_normal((len(y), 3))
     clf = ScratchMLPClassifier(hidden_layer_sizes=(2,), max_iter=2).fit(X, y)
     assert clf._labels.kind == kind
-    assert clf._labels.loss == loss == clf._loss
+    assert clf._labels.loss == loss == clf._training_state.loss
     assert_array_equal(clf._labels.classes_, clf.classes_)
 
 

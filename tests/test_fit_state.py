@@ -48,3 +48,50 @@ def test_the_validation_monitor_scores_the_network_being_trained():
     final = est.score(X[45:], y[45:])
     assert est.validation_scores_[-1] == pytest.approx(final, abs=0)
     assert np.isfinite(est.validation_loss_curve_).all()
+
+
+@pytest.mark.parametrize("cls", [ScratchMLPClassifier, ScratchMLPRegressor])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_between_fits_the_private_state_is_one_attribute(cls, solver):
+    X, y = make_data() if cls is ScratchMLPClassifier else make_regression_data()
+    est = cls(hidden_layer_sizes=(4,), max_iter=3, random_state=0, solver=solver)
+    est.fit(X, y)
+    private = [k for k in vars(est) if k.startswith("_")]
+    assert private == ["_training_state"]
+    state = est._training_state
+    assert state.loss == est._head(state.labels).loss
+    assert (state.labels is None) == (cls is ScratchMLPRegressor)
+    assert (state.optimizer is None) == (solver == "lbfgs")
+
+
+def test_a_partial_fit_commits_a_new_training_state_and_forks_the_old():
+    X, y = make_data()
+    est = ScratchMLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    before = est.fit(X, y)._training_state
+    m, stopper = before.optimizer.m.copy(), dict(vars(before.stopper))
+    est.partial_fit(X, y)
+    after = est._training_state
+    assert after is not before
+    assert after.optimizer is not before.optimizer
+    assert after.stopper is not before.stopper
+    np.testing.assert_array_equal(before.optimizer.m, m)
+    assert vars(before.stopper).keys() == stopper.keys()
+    for key, value in stopper.items():
+        assert vars(before.stopper)[key] is value, key
+    assert after.labels is before.labels  # no class totals to accumulate
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_mlpclassifier_private_names_read_the_training_state(solver):
+    # Code written against scikit-learn's MLP (its own tests) reads these.
+    X, y = make_data()
+    est = ScratchMLPClassifier(hidden_layer_sizes=(4,), max_iter=3, solver=solver)
+    assert not hasattr(est, "_optimizer") and not hasattr(est, "_label_binarizer")
+    state = est.fit(X, y)._training_state
+    assert est._label_binarizer is state.labels.binarizer
+    if solver == "lbfgs":
+        assert not hasattr(est, "_optimizer")
+    else:
+        assert est._optimizer is state.optimizer
+    with pytest.raises(AttributeError):
+        est._optimizer = None

@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 
 from sk_scratchnet import ScratchMLPRegressor
-from sk_scratchnet._inputs import is_plain_float_matrix
+from sk_scratchnet._inputs import is_plain_float_matrix, validated_validation_set
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -47,3 +48,20 @@ def test_a_failed_fit_puts_the_checked_width_back():
         reg.fit(wider, y, X_val=wider)
     assert reg.n_features_in_ == 3
     assert reg.predict(X).shape == (20,)
+
+
+def test_a_validation_set_is_checked_like_training_data():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 3)), rng.standard_normal(20)
+    reg = ScratchMLPRegressor(hidden_layer_sizes=(2,), max_iter=2).fit(X, y)
+    theta = reg.coefs_[0]
+    assert validated_validation_set(reg, None, None, theta) is None
+    X_val, y_val = validated_validation_set(reg, X[:4], y[:4, None].tolist(), theta)
+    assert_array_equal(X_val, X[:4])
+    assert type(y_val) is np.ndarray and y_val.shape == (4,)
+    with pytest.raises(ValueError, match="must be given together"):
+        validated_validation_set(reg, None, y, theta)
+    with pytest.raises(ValueError, match="X_val has 4 rows but y_val has 3"):
+        validated_validation_set(reg, X[:4], y[:3], theta)
+    with pytest.raises(ValueError, match="3 features"):
+        validated_validation_set(reg, X[:4, :2], y[:4], theta)

@@ -73,3 +73,38 @@ def test_unknown_labels_and_one_class_raise():
         codec.check_known([3], {3}, incremental=True, warm_start=False, classes=None)
     with pytest.raises(ValueError, match="only one class"):
         LabelCodec.fit(np.array([4, 4]))
+
+
+def test_training_weights_multiply_class_weights_and_check_them():
+    codec, _ = _codec([0, 1, 2])
+    y = np.array([0, 1, 2, 2])
+    weights, same = codec.training_weights(
+        np.array([1, 2, 1, 3], np.float32), y, {2: 0.5}, np.float32,
+        incremental=False, resume=False,
+    )  # fmt: skip
+    assert same is codec
+    assert weights.dtype == np.float32
+    assert_array_equal(weights, [1.0, 2.0, 0.5, 1.5])
+    assert codec.training_weights(
+        None, y, None, np.float64, incremental=False, resume=False
+    ) == (None, codec)
+    with pytest.raises(ValueError, match=r"after applying class_weight"):
+        codec.training_weights(
+            None, y, {0: 0, 1: 0, 2: 0}, np.float64, incremental=False, resume=False
+        )
+    with pytest.raises(ValueError, match=r"zero for every class but \[2\]"):
+        codec.training_weights(
+            np.array([0.0, 0.0, 1.0, 1.0]), y, None, np.float64,
+            incremental=False, resume=False,
+        )  # fmt: skip
+
+
+def test_validation_targets_and_accuracy_of_scores():
+    codec, _ = _codec(["a", "b", "c"])
+    Y_val = codec.validation_targets(np.array(["c", "a"]), np.float32)
+    assert Y_val.dtype == np.float32
+    assert_array_equal(Y_val, [[0, 0, 1], [1, 0, 0]])
+    with pytest.raises(ValueError, match=r"y_val has classes not seen in y: \['d'\]"):
+        codec.validation_targets(np.array(["a", "d"]), np.float64)
+    accuracy = codec.accuracy_metric(np.array(["c", "a"]), np.array([1.0, 3.0]))
+    assert accuracy(np.array([[0.0, 0.0, 5.0], [0.0, 5.0, 0.0]])) == 0.25

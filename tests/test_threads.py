@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import sk_scratchnet._base as base_module
+import sk_scratchnet._fit_run as fit_run_module
 import sk_scratchnet._network as network_module
 import sk_scratchnet._tabular_base as tabular_module
 from sk_scratchnet import (
@@ -139,7 +139,7 @@ def test_small_fit_trains_on_one_thread(monkeypatch, two_threads, solver):
     X, y = rng.standard_normal((300, 64)), rng.integers(0, 3, 300)
     seen = []
     name = "fit_lbfgs" if solver == "lbfgs" else "fit_stochastic"
-    spy_on(monkeypatch, base_module, name, seen)
+    spy_on(monkeypatch, fit_run_module, name, seen)
     ScratchMLPClassifier(max_iter=2, solver=solver, random_state=0).fit(X, y)
     assert seen == [1]
     assert min(blas_counts()) == 2
@@ -151,7 +151,7 @@ def test_large_fit_keeps_the_threads(monkeypatch, two_threads):
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((300, 64)), rng.standard_normal(300)
     seen = []
-    spy_on(monkeypatch, base_module, "fit_stochastic", seen)
+    spy_on(monkeypatch, fit_run_module, "fit_stochastic", seen)
     ScratchMLPRegressor(max_iter=2, random_state=0).fit(X, y)
     assert seen == [2]
 
@@ -171,7 +171,7 @@ def test_the_batch_size_decides_a_stochastic_fit(monkeypatch, two_threads):
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((400, 64)), rng.integers(0, 3, 400)
     seen = []
-    spy_on(monkeypatch, base_module, "fit_stochastic", seen)
+    spy_on(monkeypatch, fit_run_module, "fit_stochastic", seen)
     for batch_size in (50, 200):  # 50 rows: below; 200 rows: above
         ScratchMLPClassifier(max_iter=1, batch_size=batch_size).fit(X, y)
     assert seen == [1, 2]
