@@ -162,6 +162,10 @@ def table(rows, descriptions):
         )
     lines.append("")
     lines += [f"* {name}: {text}" for name, text in descriptions.items()]
+    lines.append(
+        "* CPU s: the process's CPU time during the call, median; the BLAS's "
+        "threads count too, also while they spin on after the mode before"
+    )
     return "\n".join(lines)
 
 
