@@ -44,7 +44,7 @@ from sk_scratchnet._devices import from_host
 from sk_scratchnet._heads import Head
 from sk_scratchnet._namespace import NUMPY_OPS, ops_for
 from sk_scratchnet._rowhash import keyed_uniform
-from sk_scratchnet._threads import blas_threads
+from sk_scratchnet._threads import limit_for
 
 _L2_BLOCK = 1 << 16
 # Hidden-activation elements per chunk of rows at predict time (1 MiB of float64):
@@ -607,9 +607,9 @@ def predict_rows(
     n = X.shape[0]
     widest = max(c.shape[1] for c in coefs)
     chunk = max(1, _PREDICT_CHUNK_ELEMENTS // widest)
-    units = [coefs[0].shape[0], *(c.shape[1] for c in coefs)]
+    per_row = max(c.shape[0] * c.shape[1] for c in coefs)  # widest pair of layers
     with (
-        blas_threads(min(n, chunk), units),
+        limit_for(min(n, chunk) * per_row),
         np.errstate(over="ignore", under="ignore", invalid="ignore"),
     ):
         if n <= chunk:

@@ -20,9 +20,9 @@ each product is long enough to pay for the split.
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
+from contextlib import nullcontext
 from functools import cache
-from itertools import pairwise
+from operator import mul
 
 from threadpoolctl import ThreadpoolController
 
@@ -48,14 +48,13 @@ def largest_product(n_rows: int, layer_units) -> int:
     ``(n_features, *hidden_layer_sizes, n_outputs)``; the backward pass's
     products (``a.T @ dz`` and ``dz @ W.T``) have the same three sizes.
     """
-    units = [int(u) for u in layer_units]
-    return int(n_rows) * max(a * b for a, b in pairwise(units))
+    units = list(layer_units)
+    return int(n_rows) * int(max(map(mul, units[:-1], units[1:])))
 
 
 def serial(n_rows: int, layer_units) -> bool:
     """Whether a pass over ``n_rows`` rows runs on one BLAS thread."""
-    work = largest_product(n_rows, layer_units)
-    return ALREADY_SERIAL < work < SERIAL_BELOW
+    return ALREADY_SERIAL < largest_product(n_rows, layer_units) < SERIAL_BELOW
 
 
 @cache
@@ -76,32 +75,49 @@ def _set_counts(counts):
 
 _lock = threading.Lock()
 _holders = 0  # calls inside a one-thread block, in any Python thread
-_saved = None  # the counts found by the first of them
+_saved = None  # the counts found by the first of them (None: already one)
 
 
-@contextmanager
+class _OneThread:
+    """The process-wide one-thread limit, entered and left by every small pass."""
+
+    def __enter__(self):
+        global _holders, _saved
+        with _lock:
+            if _holders == 0:
+                counts = [library.num_threads for library in _blas_libraries()]
+                _saved = None if all(c == 1 for c in counts) else counts
+                if _saved is not None:
+                    _set_counts([1] * len(counts))
+            _holders += 1
+        return self
+
+    def __exit__(self, *exc_info):
+        global _holders
+        with _lock:
+            _holders -= 1
+            if _holders == 0 and _saved is not None:
+                _set_counts(_saved)
+        return False
+
+
+_NO_LIMIT = nullcontext()
+_ONE_THREAD = _OneThread()
+
+
 def blas_threads(n_rows: int, layer_units):
-    """Run the block on one BLAS thread if the pass is small (:func:`serial`).
+    """Return the context a pass over ``n_rows`` rows runs in (:func:`serial`).
 
-    A process has one OpenBLAS thread pool, so the limit is the process's: the
+    One BLAS thread for a small pass, the counts as they are otherwise.  A
+    process has one OpenBLAS thread pool, so the limit is the process's: the
     first small pass to start (in any Python thread) sets one thread, the last
     one to end puts back the counts the first found, also on an exception.
     Small passes in concurrent threads thus all run on one thread (the same
     bits as a serial call); a large pass that overlaps one does too.
     """
-    if not serial(n_rows, layer_units):
-        yield
-        return
-    global _holders, _saved
-    with _lock:
-        if _holders == 0:
-            _saved = [library.num_threads for library in _blas_libraries()]
-            _set_counts([1] * len(_saved))
-        _holders += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _holders -= 1
-            if _holders == 0:
-                _set_counts(_saved)
+    return limit_for(largest_product(n_rows, layer_units))
+
+
+def limit_for(work: int):
+    """Return :func:`blas_threads`'s context for a largest product of ``work``."""
+    return _ONE_THREAD if ALREADY_SERIAL < work < SERIAL_BELOW else _NO_LIMIT
