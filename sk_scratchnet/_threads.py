@@ -65,7 +65,8 @@ def _blas_libraries():
 
 def _set_counts(counts):
     for library, count in zip(_blas_libraries(), counts):
-        library.set_num_threads(count)
+        if count is not None:  # None: a library that cannot report its count
+            library.set_num_threads(count)
     # threadpoolctl >= 3.8 lets one Python thread at a time set OpenBLAS's
     # count, and hands that control back when a limit ends: so do we.
     release = getattr(OpenBLASController, "clear_controlling_thread", None)
@@ -86,9 +87,9 @@ class _OneThread:
         with _lock:
             if _holders == 0:
                 counts = [library.num_threads for library in _blas_libraries()]
-                _saved = None if all(c == 1 for c in counts) else counts
+                _saved = None if all(c in (1, None) for c in counts) else counts
                 if _saved is not None:
-                    _set_counts([1] * len(counts))
+                    _set_counts([None if c is None else 1 for c in counts])
             _holders += 1
         return self
 

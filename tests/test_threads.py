@@ -214,3 +214,31 @@ def test_results_do_not_depend_on_the_caller_limit():
     for a, b in zip(free.coefs_, pinned.coefs_):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(free.predict_proba(X), pinned.predict_proba(X))
+
+
+class _FakeLibrary:
+    """A BLAS controller that records what it is set to."""
+
+    def __init__(self, num_threads):
+        self.num_threads = num_threads
+        self.calls = []
+
+    def set_num_threads(self, n):
+        self.calls.append(n)
+        self.num_threads = n
+
+
+def test_libraries_that_cannot_report_their_count_are_left_alone(monkeypatch):
+    two, unknown, one = _FakeLibrary(2), _FakeLibrary(None), _FakeLibrary(1)
+    monkeypatch.setattr(_threads, "_blas_libraries", lambda: [two, unknown, one])
+    with blas_threads(200, (64, 100, 10)):
+        assert two.num_threads == 1
+    assert two.calls == [1, 2]
+    assert unknown.calls == []
+    assert one.calls == [1, 1]
+    # already one thread everywhere: nothing to set at all
+    monkeypatch.setattr(_threads, "_blas_libraries", lambda: [one, unknown])
+    one.calls.clear()
+    with blas_threads(200, (64, 100, 10)):
+        pass
+    assert one.calls == [] and unknown.calls == []
