@@ -117,7 +117,8 @@ def _as_pandas(X):
     """Return a pandas DataFrame for DataFrame-like input, else None.
 
     A pandas frame is returned as it is (not copied); another dataframe (polars,
-    for example) is converted with its ``to_pandas`` method.
+    for example) is converted with its ``to_pandas`` method, or column by column
+    when that needs a package that is missing (polars' needs pyarrow).
     """
     if _is_dataframe(X):
         return X
@@ -126,10 +127,32 @@ def _as_pandas(X):
     try:
         return X.to_pandas()
     except ImportError as exc:  # e.g. polars without pyarrow
-        raise TypeError(
-            f"Could not convert the {type(X).__name__} to a pandas DataFrame "
-            f"({exc}). Pass a pandas DataFrame or a NumPy array."
-        ) from None
+        try:
+            return _by_columns(X)
+        except Exception:
+            raise TypeError(
+                f"Could not convert the {type(X).__name__} to a pandas DataFrame "
+                f"({exc}). Pass a pandas DataFrame or a NumPy array."
+            ) from None
+
+
+def _by_columns(X):
+    """Return a pandas DataFrame built from each column's ``to_numpy()``.
+
+    Categorical and enum columns become pandas categoricals; missing values
+    come as NaN (numbers) or None (strings, booleans), which the preprocessing
+    reads as missing either way.
+    """
+    import pandas as pd
+
+    columns = {}
+    for name in X.columns:
+        column = X[name]
+        values = column.to_numpy()
+        if str(column.dtype).startswith(("Categorical", "Enum")):
+            values = pd.Categorical(values)
+        columns[str(name)] = values
+    return pd.DataFrame(columns)
 
 
 def _dtype_is_categorical(dtype):

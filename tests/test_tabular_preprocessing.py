@@ -355,6 +355,77 @@ def test_dataframe_conversion_failure_is_a_clear_error():
         TabularPreprocessor().fit(NoPyarrow())
 
 
+class _Column:
+    def __init__(self, values, dtype):
+        kind = float if dtype.startswith("Float") else object
+        self._values, self.dtype = np.asarray(values, dtype=kind), dtype
+
+    def to_numpy(self):
+        return self._values.copy()
+
+
+class _FrameWithoutPyarrow:
+    """What a polars DataFrame offers when pyarrow is not installed."""
+
+    def __init__(self, columns):
+        self._columns = columns
+        self.columns = list(columns)
+
+    def __getitem__(self, name):
+        return self._columns[name]
+
+    def to_pandas(self):
+        raise ImportError("to_pandas needs pyarrow")
+
+
+def test_frame_without_pyarrow_is_read_column_by_column():
+    x = [1.0, np.nan, 3.0, 4.0]
+    frame = _FrameWithoutPyarrow(
+        {
+            "x": _Column(x, "Float64"),
+            "c": _Column(["a", "b", None, "a"], "Categorical(ordering='physical')"),
+            "s": _Column(["u", "v", "u", None], "String"),
+        }
+    )
+    expected = pd.DataFrame(
+        {
+            "x": np.array(x),
+            "c": pd.Categorical(["a", "b", None, "a"]),
+            "s": np.array(["u", "v", "u", None], dtype=object),
+        }
+    )
+    pre = TabularPreprocessor()
+    a = pre.fit_transform(frame)
+    b = TabularPreprocessor().fit_transform(expected)
+    np.testing.assert_array_equal(pre.is_categorical_, [False, True, True])
+    np.testing.assert_array_equal(a.numeric, b.numeric)
+    np.testing.assert_array_equal(a.flags, b.flags)
+
+
+def test_polars_frames_without_pyarrow():
+    pl = pytest.importorskip("polars")
+    frame = pl.DataFrame(
+        {
+            "x": [1.0, None, 3.0, 4.0],
+            "c": pl.Series(["a", "b", None, "a"]).cast(pl.Categorical),
+            "s": ["u", "v", "u", None],
+        }
+    )
+    expected = pd.DataFrame(
+        {
+            "x": [1.0, np.nan, 3.0, 4.0],
+            "c": pd.Categorical(["a", "b", None, "a"]),
+            "s": np.array(["u", "v", "u", None], dtype=object),
+        }
+    )
+    pre = TabularPreprocessor()
+    a = pre.fit_transform(frame)
+    b = TabularPreprocessor().fit_transform(expected)
+    np.testing.assert_array_equal(pre.is_categorical_, [False, True, True])
+    np.testing.assert_array_equal(a.numeric, b.numeric)
+    np.testing.assert_array_equal(a.flags, b.flags)
+
+
 def test_object_array_with_declared_categorical_column():
     X = np.array([["b", 1.0], ["a", np.nan], [None, 2.0], ["b", 3.0]], dtype=object)
     copy = X.copy()
