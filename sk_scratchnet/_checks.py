@@ -61,3 +61,14 @@ def checked_target_type(y):
         return type_of_target(y)
     except TypeError as exc:
         raise ValueError(f"y has labels that cannot be compared: {exc}.") from exc
+
+
+def check_weighted_classes(labels, weights):
+    """Raise unless ``weights`` are positive on samples of 2 or more classes."""
+    weighted = np.unique(labels[weights > 0])
+    if len(weighted) < 2:
+        raise ValueError(
+            "sample_weight is zero for every class but "
+            f"{weighted.tolist()!r}; a classifier needs positive "
+            "weight on samples of at least 2 classes."
+        )

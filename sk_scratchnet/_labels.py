@@ -20,7 +20,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import unique_labels
 
-from sk_scratchnet._checks import checked_target_type
+from sk_scratchnet._checks import check_weighted_classes, checked_target_type
 from sk_scratchnet._devices import from_host, to_host
 from sk_scratchnet._heads import Head, get_head
 from sk_scratchnet._namespace import foreign_ops, ops_for
@@ -252,13 +252,7 @@ class LabelCodec:
                 "(after applying class_weight)."
             )
         if weights is not None and not incremental and y.ndim == 1:
-            weighted_classes = np.unique(y[weights > 0])
-            if len(weighted_classes) < 2:
-                raise ValueError(
-                    "sample_weight is zero for every class but "
-                    f"{weighted_classes.tolist()!r}; a classifier needs positive "
-                    "weight on samples of at least 2 classes."
-                )
+            check_weighted_classes(y, weights)
         return weights, codec
 
     # -------------------------------------------------------- validation set

@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
 from sk_scratchnet._callbacks import with_callbacks
-from sk_scratchnet._checks import checked_target_type
+from sk_scratchnet._checks import check_weighted_classes, checked_target_type
 from sk_scratchnet._tabular_base import (
     ONNX_UNSUPPORTED,
     _TabularBase,
@@ -419,13 +419,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
                     "(after applying class_weight)."
                 )
         if weights is not None:
-            weighted = np.unique(codes[weights > 0])
-            if len(weighted) < 2:
-                raise ValueError(
-                    "sample_weight is zero for every class but "
-                    f"{classes[weighted].tolist()!r}; a classifier needs positive "
-                    "weight on samples of at least 2 classes."
-                )
+            check_weighted_classes(classes[codes], weights)
         return weights
 
     def _class_weights(self, classes, codes, sample_weight):

@@ -378,39 +378,29 @@ class _FrameWithoutPyarrow:
         raise ImportError("to_pandas needs pyarrow")
 
 
-def test_frame_without_pyarrow_is_read_column_by_column():
-    x = [1.0, np.nan, 3.0, 4.0]
-    frame = _FrameWithoutPyarrow(
+def _fake_frame_without_pyarrow():
+    return _FrameWithoutPyarrow(
         {
-            "x": _Column(x, "Float64"),
+            "x": _Column([1.0, np.nan, 3.0, 4.0], "Float64"),
             "c": _Column(["a", "b", None, "a"], "Categorical(ordering='physical')"),
             "s": _Column(["u", "v", "u", None], "String"),
         }
     )
-    expected = pd.DataFrame(
-        {
-            "x": np.array(x),
-            "c": pd.Categorical(["a", "b", None, "a"]),
-            "s": np.array(["u", "v", "u", None], dtype=object),
-        }
-    )
-    pre = TabularPreprocessor()
-    a = pre.fit_transform(frame)
-    b = TabularPreprocessor().fit_transform(expected)
-    np.testing.assert_array_equal(pre.is_categorical_, [False, True, True])
-    np.testing.assert_array_equal(a.numeric, b.numeric)
-    np.testing.assert_array_equal(a.flags, b.flags)
 
 
-def test_polars_frames_without_pyarrow():
+def _polars_frame():
     pl = pytest.importorskip("polars")
-    frame = pl.DataFrame(
+    return pl.DataFrame(
         {
             "x": [1.0, None, 3.0, 4.0],
             "c": pl.Series(["a", "b", None, "a"]).cast(pl.Categorical),
             "s": ["u", "v", "u", None],
         }
     )
+
+
+@pytest.mark.parametrize("make_frame", [_fake_frame_without_pyarrow, _polars_frame])
+def test_frames_without_pyarrow_are_read_column_by_column(make_frame):
     expected = pd.DataFrame(
         {
             "x": [1.0, np.nan, 3.0, 4.0],
@@ -419,7 +409,7 @@ def test_polars_frames_without_pyarrow():
         }
     )
     pre = TabularPreprocessor()
-    a = pre.fit_transform(frame)
+    a = pre.fit_transform(make_frame())
     b = TabularPreprocessor().fit_transform(expected)
     np.testing.assert_array_equal(pre.is_categorical_, [False, True, True])
     np.testing.assert_array_equal(a.numeric, b.numeric)
