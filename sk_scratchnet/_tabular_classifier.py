@@ -16,18 +16,13 @@ from sklearn.utils.validation import column_or_1d
 
 from sk_scratchnet._callbacks import with_callbacks
 from sk_scratchnet._checks import check_weighted_classes, checked_target_type
+from sk_scratchnet._losses import log_softmax
 from sk_scratchnet._tabular_base import (
     ONNX_UNSUPPORTED,
     _TabularBase,
     as_target_array,
     missing_mask,
 )
-
-
-def log_softmax(scores: np.ndarray) -> np.ndarray:
-    """Row-wise log-softmax of float64 ``scores`` (n, K), shifted by the row max."""
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 class TabularMLPClassifier(ClassifierMixin, _TabularBase):

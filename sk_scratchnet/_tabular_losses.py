@@ -10,14 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def softmax(score: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Row-wise softmax, shifted by each row's max so that ``exp`` cannot overflow."""
-    out = np.subtract(score, score.max(axis=1, keepdims=True), out=out)
-    np.exp(out, out=out)
-    out /= out.sum(axis=1, keepdims=True)
-    return out
-
-
 def smoothed_cross_entropy(score, Y, weight, epsilon, dscore) -> float:
     r"""Cross-entropy against label-smoothed targets, and its ``dscore``.
 

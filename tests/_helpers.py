@@ -49,3 +49,21 @@ def make_regression_data(
 def all_weights(est):
     """Every coefficient and intercept array of a fitted MLP, in layer order."""
     return [*est.coefs_, *est.intercepts_]
+
+
+def central_difference(fun, x, eps=1e-6):
+    """Central differences ``(fun(x + eps e_i) - fun(x - eps e_i)) / 2 eps``.
+
+    One entry per element ``i`` of the array ``x``, which is perturbed in place
+    and restored (so ``fun`` may also read ``x`` through views it holds).
+    """
+    numeric = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + eps
+        up = fun(x)
+        x[idx] = old - eps
+        down = fun(x)
+        x[idx] = old
+        numeric[idx] = (up - down) / (2 * eps)
+    return numeric

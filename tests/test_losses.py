@@ -19,6 +19,7 @@ from sk_scratchnet._losses import (
     softmax_log_proba,
     softmax_proba,
 )
+from tests._helpers import central_difference
 
 # The two classification heads, by the output activation the tests are written in.
 OUTPUT_ACTIVATIONS = ("softmax", "logistic")
@@ -233,16 +234,9 @@ def test_fused_gradient_matches_central_difference(out_activation, scale_kind):
     dscore = np.empty_like(score)
     fused(score, Y, row_scale, dscore)
 
-    eps = 1e-6
-    numeric = np.empty_like(score)
-    for idx in np.ndindex(score.shape):
-        plus, minus = score.copy(), score.copy()
-        plus[idx] += eps
-        minus[idx] -= eps
-        numeric[idx] = (
-            log_loss(plus, Y, out_activation, row_scale)
-            - log_loss(minus, Y, out_activation, row_scale)
-        ) / (2 * eps)
+    numeric = central_difference(
+        lambda s: log_loss(s, Y, out_activation, row_scale), score.copy()
+    )
     assert_allclose(dscore, numeric, rtol=1e-5, atol=1e-8)
 
 
@@ -433,15 +427,9 @@ def test_regression_gradient_matches_central_difference(loss):
     head = HEADS[loss]
     dscore = np.empty_like(score)
     head.loss_and_dscore(score, Y, row_scale, dscore)
-    eps = 1e-6
-    numeric = np.empty_like(score)
-    for idx in np.ndindex(score.shape):
-        plus, minus = score.copy(), score.copy()
-        plus[idx] += eps
-        minus[idx] -= eps
-        numeric[idx] = (
-            head.loss_value(plus, Y, row_scale) - head.loss_value(minus, Y, row_scale)
-        ) / (2 * eps)
+    numeric = central_difference(
+        lambda s: head.loss_value(s, Y, row_scale), score.copy()
+    )
     assert_allclose(dscore, numeric, rtol=1e-6, atol=1e-9)
 
 

@@ -22,6 +22,7 @@ from sk_scratchnet._network import (
     loss_and_gradient,
     predict_score,
 )
+from tests._helpers import central_difference
 
 ALL_NAMES = sorted(ACTIVATIONS)
 HIDDEN = [(5,), (4, 5), (4, 3, 5)]
@@ -101,16 +102,6 @@ class Net:
         return loss, grad
 
 
-def _numeric_gradient(fun, theta, eps=1e-6):
-    grad = np.empty_like(theta)
-    for i in range(theta.size):
-        plus, minus = theta.copy(), theta.copy()
-        plus[i] += eps
-        minus[i] -= eps
-        grad[i] = (fun(plus) - fun(minus)) / (2 * eps)
-    return grad
-
-
 def _reference_objective(net, theta, row_scale, l2_scale, X=None):
     """J = sum_i r_i L_i + l2/2 sum ||W||^2, in plain NumPy (Eqs. 1-4)."""
     X = net.X if X is None else X
@@ -158,7 +149,7 @@ def test_gradient_matches_central_difference(act_name, hidden, kind):
         def fun(theta, row_scale=row_scale):
             return net.loss_grad(theta, row_scale=row_scale, l2_scale=l2_scale)[0]
 
-        numeric = _numeric_gradient(fun, net.theta)
+        numeric = central_difference(fun, net.theta)
         assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
         # The loss itself is the objective written out in plain NumPy.
         expected = _reference_objective(net, net.theta, row_scale, l2_scale)
@@ -230,7 +221,7 @@ def test_sparse_gradient_matches_central_difference():
     net.X[rng.random(net.X.shape) < 0.5] = 0.0
     X_sparse = sparse.csr_matrix(net.X)
     _, grad = net.loss_grad(X=X_sparse)
-    numeric = _numeric_gradient(lambda t: net.loss_grad(t, X=X_sparse)[0], net.theta)
+    numeric = central_difference(lambda t: net.loss_grad(t, X=X_sparse)[0], net.theta)
     assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
 
 
@@ -488,7 +479,7 @@ def test_dropout_gradient_check_with_a_fixed_mask(act_name, kind):
         return net.loss_grad(theta, row_scale=row_scale, dropout_keys=KEYS[:8])
 
     loss, grad = loss_grad(net.theta)
-    numeric = _numeric_gradient(lambda t: loss_grad(t)[0], net.theta)
+    numeric = central_difference(lambda t: loss_grad(t)[0], net.theta)
     assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
 
     # Dropout did change the network, and without keys it is off.
@@ -508,7 +499,7 @@ def test_dropout_only_on_layers_with_a_positive_rate():
     assert net.ws.masks[0] is None
     assert net.ws.masks[1] is not None
     _, grad = net.loss_grad(dropout_keys=KEYS[:6])
-    numeric = _numeric_gradient(
+    numeric = central_difference(
         lambda t: net.loss_grad(t, dropout_keys=KEYS[:6])[0], net.theta
     )
     assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)

@@ -752,16 +752,6 @@ def test_pipeline_grid_search_and_cross_val_score():
 
 
 # ---------------------------------------------------------- gradient check
-def _numeric_gradient(fun, theta, eps=1e-6):
-    grad = np.empty_like(theta)
-    for i in range(theta.size):
-        plus, minus = theta.copy(), theta.copy()
-        plus[i] += eps
-        minus[i] -= eps
-        grad[i] = (fun(plus) - fun(minus)) / (2 * eps)
-    return grad
-
-
 @pytest.mark.parametrize("row_weights", [False, True], ids=["mean", "weights"])
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 @pytest.mark.parametrize("loss", LOSSES)
@@ -789,7 +779,7 @@ def test_gradient_agrees_with_the_reported_multi_output_loss(
         return value, grad
 
     value, grad = loss_grad(theta0.copy())
-    numeric = _numeric_gradient(lambda t: loss_grad(t)[0], theta0)
+    numeric = _helpers.central_difference(lambda t: loss_grad(t)[0], theta0)
     assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
     # The loss is the summed-over-outputs objective written out here.
     coefs, intercepts = layout.views(theta0)

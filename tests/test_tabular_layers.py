@@ -13,6 +13,7 @@ from sk_scratchnet._tabular_layers import (
     ParametricActivation,
     Scale,
 )
+from tests._helpers import central_difference
 
 EPS = 1e-6
 
@@ -41,26 +42,10 @@ def check_layer(layer, a, rng, input_grad=True):
     dx = layer.backward(ws, G.copy())
     dx = None if dx is None else np.array(dx)
     for name, value in params.items():
-        numeric = np.zeros_like(value)
-        for idx in np.ndindex(value.shape):
-            old = value[idx]
-            value[idx] = old + EPS
-            up = objective()
-            value[idx] = old - EPS
-            down = objective()
-            value[idx] = old
-            numeric[idx] = (up - down) / (2 * EPS)
+        numeric = central_difference(lambda _: objective(), value, EPS)
         np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-7)
     if input_grad:
-        numeric = np.zeros_like(a)
-        for idx in np.ndindex(a.shape):
-            old = a[idx]
-            a[idx] = old + EPS
-            up = objective()
-            a[idx] = old - EPS
-            down = objective()
-            a[idx] = old
-            numeric[idx] = (up - down) / (2 * EPS)
+        numeric = central_difference(lambda _: objective(), a, EPS)
         np.testing.assert_allclose(dx, numeric, rtol=1e-5, atol=1e-7)
 
 

@@ -3,26 +3,19 @@
 import numpy as np
 import pytest
 
+from sk_scratchnet._losses import softmax
 from sk_scratchnet._tabular_losses import (
     get_loss,
     smoothed_cross_entropy,
-    softmax,
     squared_error,
     validation_score,
 )
+from tests._helpers import central_difference
 
 
 def numerical_dscore(fn, score, Y, w, eps_ls):
-    out = np.zeros_like(score)
     buf = np.empty_like(score)
-    for idx in np.ndindex(score.shape):
-        s = score.copy()
-        s[idx] += 1e-6
-        up = fn(s, Y, w, eps_ls, buf)
-        s[idx] -= 2e-6
-        down = fn(s, Y, w, eps_ls, buf)
-        out[idx] = (up - down) / 2e-6
-    return out
+    return central_difference(lambda s: fn(s, Y, w, eps_ls, buf), score.copy())
 
 
 @pytest.mark.parametrize("weighted", [False, True])

@@ -1,7 +1,7 @@
 """The whole tabular network: gradient check, init, layout, pickling, predict."""
 
 import pickle
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,15 +14,7 @@ from sk_scratchnet._tabular_network import (
     build_network,
     predict_scores,
 )
-
-
-@dataclass(frozen=True)
-class Blocks:
-    numeric: np.ndarray
-    flags: np.ndarray
-    codes: np.ndarray
-    cardinalities: tuple
-    n_rows: int
+from sk_scratchnet._tabular_preprocessing import TabularBlocks
 
 
 def make_blocks(n=40, seed=0):
@@ -30,7 +22,7 @@ def make_blocks(n=40, seed=0):
     numeric = rng.normal(size=(n, 3))
     flags = rng.integers(0, 2, size=(n, 2)).astype(float)
     codes = np.column_stack([rng.integers(0, 4, n), rng.integers(0, 3, n)])
-    return Blocks(numeric, flags, codes, (4, 3), n)
+    return TabularBlocks(numeric, flags, codes, (4, 3), n)
 
 
 SMALL = TabularArchitecture(

@@ -1,6 +1,6 @@
 """The tabular training loop: Adam step, schedules, best epoch, determinism."""
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,6 +11,7 @@ from sk_scratchnet._tabular_network import (
     build_network,
     predict_scores,
 )
+from sk_scratchnet._tabular_preprocessing import TabularBlocks
 from sk_scratchnet._tabular_training import (
     AdamState,
     TrainData,
@@ -19,27 +20,18 @@ from sk_scratchnet._tabular_training import (
 )
 
 
-@dataclass(frozen=True)
-class Blocks:
-    numeric: np.ndarray
-    flags: np.ndarray
-    codes: np.ndarray
-    cardinalities: tuple
-    n_rows: int
-
-
 def make_problem(n=120, seed=0):
     rng = np.random.default_rng(seed)
     numeric = rng.normal(size=(n, 3))
     codes = rng.integers(0, 3, size=(n, 1))
     y = (numeric[:, 0] + 0.5 * (codes[:, 0] == 1) > 0).astype(int)
-    blocks = Blocks(numeric, np.zeros((n, 0)), codes, (3,), n)
+    blocks = TabularBlocks(numeric, np.zeros((n, 0)), codes, (3,), n)
     return blocks, np.eye(2)[y]
 
 
 def split(blocks, Y, n_train):
     def rows(sl):
-        return Blocks(
+        return TabularBlocks(
             blocks.numeric[sl], blocks.flags[sl], blocks.codes[sl], (3,), len(Y[sl])
         )
 
@@ -184,7 +176,7 @@ def test_sample_weight_zero_rows_have_no_effect():
     net.theta[...] = theta0
     kept = w > 0
     sub = TrainData(
-        Blocks(
+        TabularBlocks(
             train.blocks.numeric[kept],
             train.blocks.flags[kept],
             train.blocks.codes[kept],
@@ -202,7 +194,7 @@ def test_regression_learns():
     n = 150
     numeric = rng.normal(size=(n, 3))
     y = np.sin(2 * numeric[:, :1]) + 0.1 * rng.normal(size=(n, 1))
-    blocks = Blocks(numeric, np.zeros((n, 0)), np.zeros((n, 0), int), (), n)
+    blocks = TabularBlocks(numeric, np.zeros((n, 0)), np.zeros((n, 0), int), (), n)
     arch = replace(ARCH, cardinalities=(), n_outputs=1, activation="mish")
     settings = TrainSettings(
         loss="squared_error", learning_rate=0.2, batch_size=32, max_epochs=30
