@@ -44,7 +44,6 @@ from sk_scratchnet._params import (
 )
 from sk_scratchnet._persistence import loaded_state, saved_state
 from sk_scratchnet._random import give_back, training_rng
-from sk_scratchnet._threads import blas_threads
 from sk_scratchnet._training import SolverSettings, TrainingData
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -272,11 +271,7 @@ class BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         run = RunCall(
             settings, rng, list(arch.dropout), incremental, y, sample_weight, val
         )
-        n_rows = X.shape[0]
-        if self.solver != "lbfgs":  # the rows of one mini-batch
-            n_rows = min(n_rows, 200 if self.batch_size == "auto" else self.batch_size)
-        with blas_threads(n_rows, layout.layer_units):
-            run_solver(self, state, data, run)
+        run_solver(self, state, data, run)
         return state
 
     # ------------------------------------------------------------- committing

@@ -29,6 +29,7 @@ from sk_scratchnet._early_stopping import (
 )
 from sk_scratchnet._inputs import validated_validation_set
 from sk_scratchnet._network import predict_rows
+from sk_scratchnet._threads import blas_threads
 from sk_scratchnet._training import (
     EpochRun,
     SolverSettings,
@@ -37,6 +38,7 @@ from sk_scratchnet._training import (
     fit_stochastic,
     make_optimizer,
     make_schedule,
+    step_rows,
 )
 from sk_scratchnet._warnings import warn_at_caller
 
@@ -56,9 +58,14 @@ class RunCall:
 
 def run_solver(estimator, state, data, call):
     """Train ``state.net`` on ``data`` (``TrainingData``) with the chosen solver."""
-    # Divergence is detected explicitly (non-finite loss or weights), so the
-    # floating-point warnings of a diverging run are noise.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    # One BLAS thread for small matrix products (_threads). Divergence is
+    # detected explicitly (non-finite loss or weights), so the floating-point
+    # warnings of a diverging run are noise.
+    n_rows = step_rows(call.settings, data.X.shape[0])
+    with (
+        blas_threads(n_rows, state.layout.layer_units),
+        np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+    ):
         if call.settings.solver == "lbfgs":
             if call.val[0] is not None or call.val[1] is not None:
                 warn_at_caller(

@@ -37,7 +37,6 @@ from sk_scratchnet._tabular_network import (
 )
 from sk_scratchnet._tabular_preprocessing import TabularPreprocessor
 from sk_scratchnet._tabular_training import TrainData, TrainSettings, train_network
-from sk_scratchnet._threads import blas_threads
 
 # Why ``to_onnx`` refuses these models (read by :func:`sk_scratchnet.to_onnx`).
 ONNX_UNSUPPORTED = (
@@ -517,15 +516,14 @@ class _TabularBase(CallbackSupportMixin, BaseEstimator):
         reporter = _EpochReporter(
             self, X_given, y_given, sample_weight, self.max_epochs, fitted_state
         )
-        with blas_threads(min(self.batch_size, len(train)), network.dense_units):
-            result = train_network(
-                network,
-                train_data,
-                val_data,
-                self._train_settings(),
-                rng,
-                on_epoch=reporter.on_epoch,
-            )
+        result = train_network(
+            network,
+            train_data,
+            val_data,
+            self._train_settings(),
+            rng,
+            on_epoch=reporter.on_epoch,
+        )
         fitted.update(
             network_=predictor(architecture, result.theta),
             params_=result.theta,

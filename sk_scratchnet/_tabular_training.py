@@ -37,6 +37,7 @@ import numpy as np
 from sk_scratchnet._schedules import get_schedule
 from sk_scratchnet._tabular_losses import get_loss, validation_score
 from sk_scratchnet._tabular_network import TabularNetwork, _generator, batch_of
+from sk_scratchnet._threads import blas_threads
 
 
 @dataclass
@@ -211,50 +212,52 @@ def train_network(
     theta, grad = net.theta, net.grad
     step = 0
     n_epochs = 0
-    for epoch in range(1, settings.max_epochs + 1):
-        perm = gen.permutation(n)
-        np.take(numeric, perm, axis=0, out=s_num)
-        np.take(flags, perm, axis=0, out=s_flags)
-        np.take(codes, perm, axis=0, out=s_codes)
-        np.take(Y, perm, axis=0, out=s_Y)
-        if weight is not None:
-            np.take(weight, perm, axis=0, out=s_w)
-        epoch_loss = 0.0
-        for start in range(0, n, bs):
-            stop = min(start + bs, n)
-            m = stop - start
-            net.set_dropout(ws, p_t[step], gen)
-            score = net.forward(
-                ws, (s_num[start:stop], s_flags[start:stop], s_codes[start:stop])
-            )
-            w = None if s_w is None else s_w[start:stop]
-            loss = loss_fn(score, s_Y[start:stop], w, eps_ls, dscore[:m])
-            epoch_loss += loss * m
-            net.backward(ws, dscore[:m])
-            adam.step(theta, grad, float(lr_t[step]), float(wd_t[step]))
-            step += 1
-        n_epochs = epoch
-        epoch_loss /= n
-        if not math.isfinite(epoch_loss):
-            raise FloatingPointError(
-                f"the training loss became {epoch_loss} in epoch {epoch}; "
-                "try a smaller learning_rate"
-            )
-        loss_curve.append(epoch_loss)
-        val_score = None
-        if val_Y is not None:
-            if val_batch is None:
-                val_batch = batch_of(val.blocks, slice(None), dtype)
-                val_ws = net.workspace(min(val_Y.shape[0], 4096))
-                net.set_dropout(val_ws, 0.0, None)
-            scores = _chunked_scores(net, val_ws, val_batch)
-            val_score = validation_score(settings.loss, scores, val_Y, val_w)
-            val_curve.append(val_score)
-            if val_score <= best_score:
-                best_score, best_epoch = val_score, epoch
-                best_theta[...] = theta
-        if on_epoch is not None and on_epoch(epoch, epoch_loss, val_score, theta):
-            break
+    # one BLAS thread for small matrix products (_threads)
+    with blas_threads(bs, net.dense_units):
+        for epoch in range(1, settings.max_epochs + 1):
+            perm = gen.permutation(n)
+            np.take(numeric, perm, axis=0, out=s_num)
+            np.take(flags, perm, axis=0, out=s_flags)
+            np.take(codes, perm, axis=0, out=s_codes)
+            np.take(Y, perm, axis=0, out=s_Y)
+            if weight is not None:
+                np.take(weight, perm, axis=0, out=s_w)
+            epoch_loss = 0.0
+            for start in range(0, n, bs):
+                stop = min(start + bs, n)
+                m = stop - start
+                net.set_dropout(ws, p_t[step], gen)
+                score = net.forward(
+                    ws, (s_num[start:stop], s_flags[start:stop], s_codes[start:stop])
+                )
+                w = None if s_w is None else s_w[start:stop]
+                loss = loss_fn(score, s_Y[start:stop], w, eps_ls, dscore[:m])
+                epoch_loss += loss * m
+                net.backward(ws, dscore[:m])
+                adam.step(theta, grad, float(lr_t[step]), float(wd_t[step]))
+                step += 1
+            n_epochs = epoch
+            epoch_loss /= n
+            if not math.isfinite(epoch_loss):
+                raise FloatingPointError(
+                    f"the training loss became {epoch_loss} in epoch {epoch}; "
+                    "try a smaller learning_rate"
+                )
+            loss_curve.append(epoch_loss)
+            val_score = None
+            if val_Y is not None:
+                if val_batch is None:
+                    val_batch = batch_of(val.blocks, slice(None), dtype)
+                    val_ws = net.workspace(min(val_Y.shape[0], 4096))
+                    net.set_dropout(val_ws, 0.0, None)
+                scores = _chunked_scores(net, val_ws, val_batch)
+                val_score = validation_score(settings.loss, scores, val_Y, val_w)
+                val_curve.append(val_score)
+                if val_score <= best_score:
+                    best_score, best_epoch = val_score, epoch
+                    best_theta[...] = theta
+            if on_epoch is not None and on_epoch(epoch, epoch_loss, val_score, theta):
+                break
     if val_Y is None:
         best_theta[...] = theta
         best_epoch = n_epochs

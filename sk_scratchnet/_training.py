@@ -235,16 +235,27 @@ def fit_lbfgs(net: Network, data: TrainingData, settings: SolverSettings, report
     return history
 
 
-def batch_size_for(settings: SolverSettings, n: int) -> int:
-    """Return the mini-batch size for ``n`` rows (``'auto'``: min(200, n))."""
+def step_rows(settings: SolverSettings, n: int) -> int:
+    """Return the rows of one step on ``n`` rows: all for L-BFGS, else a batch.
+
+    The mini-batch is ``min(200, n)`` for ``'auto'``, else ``batch_size``
+    clipped to [1, n].
+    """
+    if settings.solver == "lbfgs":
+        return n
     if settings.batch_size == "auto":
         return min(200, n)
-    if settings.batch_size > n:
+    return int(np.clip(settings.batch_size, 1, n))
+
+
+def batch_size_for(settings: SolverSettings, n: int) -> int:
+    """Return the mini-batch size for ``n`` rows, warning when it is clipped."""
+    if settings.batch_size != "auto" and settings.batch_size > n:
         warn_at_caller(
             "Got `batch_size` less than 1 or larger than sample size. It is going "
             "to be clipped"
         )
-    return int(np.clip(settings.batch_size, 1, n))
+    return step_rows(settings, n)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import sk_scratchnet._fit_run as fit_run_module
 import sk_scratchnet._network as network_module
-import sk_scratchnet._tabular_base as tabular_module
+import sk_scratchnet._tabular_training as tabular_training
 from sk_scratchnet import (
     ScratchMLPClassifier,
     ScratchMLPRegressor,
@@ -195,9 +195,10 @@ def test_tabular_fit_and_predict_choose_too(monkeypatch, two_threads):
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((300, 5)), rng.standard_normal(300)
     seen = []
-    spy_on(monkeypatch, tabular_module, "train_network", seen)
+    # scored once per epoch, inside the training loop
+    spy_on(monkeypatch, tabular_training, "validation_score", seen)
     reg = TabularMLPRegressor(max_epochs=2, random_state=0).fit(X, y)
-    assert seen == [1]
+    assert seen == [1, 1]
     assert min(blas_counts()) == 2
     reg.predict(X)
     assert min(blas_counts()) == 2
