@@ -82,6 +82,10 @@ def namespace_name(xp) -> str:
     return name
 
 
+class _ReadOnlyViews(str):
+    """The name of a namespace whose arrays cannot be updated through views."""
+
+
 # The namespace of each array type seen (None: NumPy's), once checked.
 _CHECKED: dict[type, object] = {}
 
@@ -89,31 +93,36 @@ _CHECKED: dict[type, object] = {}
 def namespace_of(a):
     """Return the namespace of array ``a``, ``None`` for NumPy and sparse input.
 
-    Raises ``TypeError`` for what is not an array, and for a namespace whose
-    arrays cannot be updated in place through views.
+    Raises ``TypeError`` for what is not an array, and, under array API
+    dispatch, for a namespace whose arrays cannot be updated in place through
+    views (JAX's); without dispatch such arrays are array-likes that
+    validation turns into NumPy, so the answer is ``None``.
     """
     if isinstance(a, np.ndarray) or sparse.issparse(a):
         return None
     try:
-        return _CHECKED[type(a)]
+        xp = _CHECKED[type(a)]
     except KeyError:
-        pass
-    xp = array_namespace(a)
-    name = namespace_name(xp)
-    if name == "jax" and not get_config()["array_api_dispatch"]:
-        # Without dispatch validation turns it into NumPy, as any array-like
-        # (not cached: the configuration may change).
-        return None
-    if name == "numpy":
-        xp = None
-    else:
-        _check_writable_views(xp, name, a)
-    _CHECKED[type(a)] = xp
+        xp = array_namespace(a)
+        name = namespace_name(xp)
+        if name == "numpy":
+            xp = None
+        elif not _writable_views(xp, a):
+            xp = _ReadOnlyViews(name)
+        _CHECKED[type(a)] = xp
+    if isinstance(xp, _ReadOnlyViews):
+        if not get_config()["array_api_dispatch"]:
+            return None
+        raise TypeError(
+            f"Arrays of the {str(xp)!r} namespace cannot be updated in place "
+            "through views, which the network's flat parameter vector relies on; "
+            "use NumPy, PyTorch, CuPy or array-api-strict arrays."
+        )
     return xp
 
 
-def _check_writable_views(xp, name, a):
-    """Reject namespaces whose arrays cannot be updated in place through views.
+def _writable_views(xp, a):
+    """Whether a write through a reshaped slice of an ``xp`` array reaches it.
 
     ``array_api_compat.is_writeable_array`` tells whether ``a[...] = v`` is
     allowed; the flat parameter vector also needs the write to reach the array
@@ -123,15 +132,9 @@ def _check_writable_views(xp, name, a):
         base = xp.zeros((4,), dtype=a.dtype, device=a.device)
         view = xp.reshape(base[1:3], (2, 1))
         view[...] = 1.0
-        ok = bool(base[1] == 1.0)
+        return bool(base[1] == 1.0)
     except Exception:
-        ok = False
-    if not ok:
-        raise TypeError(
-            f"Arrays of the {name!r} namespace cannot be updated in place through "
-            "views, which the network's flat parameter vector relies on; use "
-            "NumPy, PyTorch, CuPy or array-api-strict arrays."
-        )
+        return False
 
 
 def foreign_namespace(a):
@@ -143,7 +146,7 @@ def foreign_namespace(a):
     if a is None or isinstance(a, np.ndarray) or sparse.issparse(a):
         return None
     if type(a) in _CHECKED:
-        return _CHECKED[type(a)]
+        return namespace_of(a)
     if _compat is None or not (
         hasattr(a, "__dlpack__") or hasattr(a, "__array_namespace__")
     ):
