@@ -24,12 +24,7 @@ from contextlib import nullcontext
 from functools import cache
 from operator import mul
 
-from threadpoolctl import ThreadpoolController
-
-try:
-    from threadpoolctl import OpenBLASController
-except ImportError:  # pragma: no cover - threadpoolctl < 3.0 is not supported
-    OpenBLASController = None
+from threadpoolctl import OpenBLASController, ThreadpoolController
 
 #: A call whose largest matrix product has fewer multiply-adds than this runs
 #: on one BLAS thread (2**26: about 2 ms of one core's time per product).
@@ -52,9 +47,9 @@ def largest_product(n_rows: int, layer_units) -> int:
     return int(n_rows) * int(max(map(mul, units[:-1], units[1:])))
 
 
-def serial(n_rows: int, layer_units) -> bool:
-    """Whether a pass over ``n_rows`` rows runs on one BLAS thread."""
-    return ALREADY_SERIAL < largest_product(n_rows, layer_units) < SERIAL_BELOW
+def one_thread(work: int) -> bool:
+    """Whether a pass whose largest product has ``work`` multiply-adds is small."""
+    return ALREADY_SERIAL < work < SERIAL_BELOW
 
 
 @cache
@@ -107,7 +102,7 @@ _ONE_THREAD = _OneThread()
 
 
 def blas_threads(n_rows: int, layer_units):
-    """Return the context a pass over ``n_rows`` rows runs in (:func:`serial`).
+    """Return the context a pass over ``n_rows`` rows runs in (:func:`one_thread`).
 
     One BLAS thread for a small pass, the counts as they are otherwise.  A
     process has one OpenBLAS thread pool, so the limit is the process's: the
@@ -121,4 +116,4 @@ def blas_threads(n_rows: int, layer_units):
 
 def limit_for(work: int):
     """Return :func:`blas_threads`'s context for a largest product of ``work``."""
-    return _ONE_THREAD if ALREADY_SERIAL < work < SERIAL_BELOW else _NO_LIMIT
+    return _ONE_THREAD if one_thread(work) else _NO_LIMIT

@@ -20,7 +20,7 @@ from sk_scratchnet._threads import (
     SERIAL_BELOW,
     blas_threads,
     largest_product,
-    serial,
+    one_thread,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -56,13 +56,15 @@ def test_largest_product_is_rows_times_the_widest_pair_of_layers():
     assert largest_product(1, (4, 1)) == 4
 
 
-def test_serial_between_openblas_threshold_and_serial_below():
+def test_one_thread_between_openblas_threshold_and_serial_below():
     units = (64, 100, 10)  # widest pair: 6400 multiply-adds per row
     per_row = 64 * 100
-    assert not serial(ALREADY_SERIAL // per_row, units)  # OpenBLAS is serial anyway
-    assert serial(ALREADY_SERIAL // per_row + 1, units)
-    assert serial((SERIAL_BELOW - 1) // per_row, units)
-    assert not serial(SERIAL_BELOW // per_row + 1, units)
+    assert not one_thread(
+        largest_product(ALREADY_SERIAL // per_row, units)
+    )  # OpenBLAS is serial anyway
+    assert one_thread(largest_product(ALREADY_SERIAL // per_row + 1, units))
+    assert one_thread(largest_product((SERIAL_BELOW - 1) // per_row, units))
+    assert not one_thread(largest_product(SERIAL_BELOW // per_row + 1, units))
 
 
 def test_small_block_runs_on_one_thread_and_restores_the_count(two_threads):
